@@ -394,12 +394,15 @@ class SearchResult:
     space        the dict of Space searched
     metric, mode the key that ranks trials and whether lower ("min") or higher ("max") wins
     interrupted  True when the search was stopped by Ctrl-C: trials holds the finished ones
+    edge_space   the ranges edge_warnings() measures against: space itself, except in the
+                 last round of coarse_to_fine, where it is the space the user gave
     """
 
     def __init__(self, trials, space, metric="val_loss", mode="min", kind="random",
-                 interrupted=False, n_planned=None):
+                 interrupted=False, n_planned=None, edge_space=None):
         self.trials: list[Trial] = sorted(trials, key=lambda t: t.id)
         self.space: dict = dict(space)
+        self.edge_space: dict = dict(space if edge_space is None else edge_space)
         self.metric, self.mode, self.kind = metric, mode, kind
         self.interrupted = interrupted
         self.n_planned = len(self.trials) if n_planned is None else n_planned
@@ -434,12 +437,12 @@ class SearchResult:
 
     def edge_warnings(self, fraction: float = EDGE_FRACTION) -> list[str]:
         """A sentence for each numeric hyperparameter whose best value lies in the outer
-        `fraction` of its range (in log space for LogUniform)."""
+        `fraction` of its range in edge_space (in log space for LogUniform)."""
         best = self.best
         if best is None:
             return []
         out = []
-        for key, space in self.space.items():
+        for key, space in self.edge_space.items():
             if not isinstance(space, _Range) or key not in best.config:
                 continue
             value = best.config[key]
@@ -497,6 +500,7 @@ class SearchResult:
             "kind": self.kind, "metric": self.metric, "mode": self.mode,
             "interrupted": self.interrupted, "n_planned": self.n_planned,
             "space": {k: s.to_dict() for k, s in self.space.items()},
+            "edge_space": {k: s.to_dict() for k, s in self.edge_space.items()},
             "best_id": best.id if best else None,
             "trials": [asdict(t) for t in self.trials],
         })
@@ -513,8 +517,9 @@ class SearchResult:
         with open(path) as f:
             d = json.load(f)
         space = {k: Space.from_dict(s) for k, s in d["space"].items()}
+        edge_space = {k: Space.from_dict(s) for k, s in d.get("edge_space", d["space"]).items()}
         return cls([Trial(**t) for t in d["trials"]], space, d["metric"], d["mode"],
-                   d["kind"], d["interrupted"], d["n_planned"])
+                   d["kind"], d["interrupted"], d["n_planned"], edge_space)
 
 
 # --------------------------------------------------------------------------- running
@@ -682,7 +687,7 @@ def _execute_dask(objective, configs, client, abort_factor, record):
 
 
 def _search(objective, space, configs, *, kind, metric, mode, executor, client, workers,
-            abort_factor, progress, warn_edges, stacklevel):
+            abort_factor, progress, warn_edges, stacklevel, edge_space=None):
     if mode not in ("min", "max"):
         raise ValueError(f"{kind}_search: mode must be 'min' or 'max', got {mode!r}")
     if abort_factor is not None and not abort_factor > 1:
@@ -693,7 +698,8 @@ def _search(objective, space, configs, *, kind, metric, mode, executor, client, 
         objective, configs, executor=executor, client=client, workers=workers,
         abort_factor=abort_factor, progress=progress, desc=f"{kind} search",
         metric=metric, mode=mode)
-    result = SearchResult(trials, space, metric, mode, kind, interrupted, len(configs))
+    result = SearchResult(trials, space, metric, mode, kind, interrupted, len(configs),
+                          edge_space)
     if interrupted:
         warnings.warn(f"{kind} search interrupted: kept {len(trials)} finished trials of "
                       f"{len(configs)}", UserWarning, stacklevel=stacklevel)

@@ -1,0 +1,519 @@
+"""Value: one class for scalars and tensors, and the iterative backward pass.
+
+A Value holds ``.data`` (an ndarray; 0-d for a scalar), ``.grad`` (None until a backward pass
+reaches it) and, when an op made it, ``_ctx``: the op's context, which holds the parents.
+
+Scalars of dtype float64 are kept internally as Python floats and ops on them run on Python
+floats (micrograd's speed, without its reference cycles); ``.data`` and ``.grad`` turn them into
+0-d arrays when read, so the difference never shows.
+
+Every graph walk is iterative: a chain a million ops deep backpropagates without recursion.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .function import Function, _mode, no_grad, unbroadcast
+
+__all__ = ["Value", "no_grad", "backward_order"]
+
+_float = float
+_ndarray = np.ndarray
+_f64 = np.dtype(np.float64)
+
+
+def _to_array(data, dtype=None, who="Value"):
+    """Convert user data to an ndarray following the dtype rules (ints and bools -> float64)."""
+    try:
+        arr = np.array(data, dtype=dtype)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{who}: data must be numeric, got {type(data).__name__} ({e})") from None
+    kind = arr.dtype.kind
+    if dtype is None and kind in "iub":
+        arr = arr.astype(np.float64)
+    elif kind not in "fiub":
+        raise TypeError(
+            f"{who}: data must be numeric, got dtype {arr.dtype} from {type(data).__name__}")
+    return arr
+
+
+class Value:
+    """A node of the graph: a scalar or a tensor, with its gradient.
+
+    Value(data, requires_grad=True, label=None, dtype=None)
+
+    * ``data``: a number, nested list or ndarray. Python numbers, integer and bool arrays
+      become float64 unless ``dtype`` says otherwise; float arrays keep their dtype (copied).
+    * ``.grad``: None until a backward pass reaches this Value; then an array of ``.data``'s
+      shape and dtype. Gradients accumulate across backward calls until ``zero_grad()``.
+      An all-zero array means "reached, and the gradient is zero" (a dead unit).
+    * ``.op``: the op that made it ("" for a leaf); ``.parents``: its inputs, in order.
+    """
+
+    __slots__ = ("_data", "_grad", "requires_grad", "label", "_ctx", "_pass", "__weakref__")
+    __array_ufunc__ = None  # ndarray (op) Value defers to Value's reflected operators
+
+    def __init__(self, data, requires_grad=True, label=None, dtype=None):
+        if isinstance(data, Value):
+            data = data.data
+        if dtype is None and type(data) in (float, int) or isinstance(data, np.float64):
+            data = _float(data)
+        else:
+            data = _to_array(data, dtype)
+            if data.ndim == 0 and data.dtype == _f64:
+                data = _float(data)
+        self._data = data
+        self._grad = None
+        self.requires_grad = bool(requires_grad)
+        self.label = label
+        self._ctx = None
+        self._pass = None
+
+    # -- data and grad ---------------------------------------------------------------------
+    @property
+    def data(self) -> np.ndarray:
+        d = self._data
+        if type(d) is _float:
+            d = self._data = np.array(d)
+        return d
+
+    @data.setter
+    def data(self, value):
+        value = _to_array(value, None if isinstance(value, np.ndarray) else self.dtype)
+        if type(self._data) is _float and value.ndim == 0 and value.dtype == _f64:
+            value = _float(value)
+        self._data = value
+
+    @property
+    def grad(self):
+        g = self._grad
+        if type(g) is _float:
+            g = self._grad = np.array(g)
+        return g
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            value = np.asarray(value, dtype=self.dtype)
+            if value.shape != self.shape:
+                raise ValueError(f"grad of shape {value.shape} for a Value of shape {self.shape}")
+        self._grad = value
+
+    def zero_grad(self, set_to_none=True):
+        """Forget the gradient: None (PyTorch's default), or zeros with set_to_none=False."""
+        self._grad = None if set_to_none else np.zeros(self.shape, self.dtype)
+
+    @property
+    def shape(self) -> tuple:
+        d = self._data
+        return () if type(d) is _float else d.shape
+
+    @property
+    def ndim(self) -> int:
+        d = self._data
+        return 0 if type(d) is _float else d.ndim
+
+    @property
+    def size(self) -> int:
+        d = self._data
+        return 1 if type(d) is _float else d.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        d = self._data
+        return _f64 if type(d) is _float else d.dtype
+
+    @property
+    def op(self) -> str:
+        ctx = self._ctx
+        return "" if ctx is None else ctx.op
+
+    @property
+    def parents(self) -> tuple:
+        ctx = self._ctx
+        return () if ctx is None else ctx.parents
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    def item(self) -> float:
+        d = self._data
+        if type(d) is _float:
+            return d
+        if d.size != 1:
+            raise ValueError(f"item: only a one-element Value converts to a number, not shape {d.shape}")
+        return d.item()
+
+    def numpy(self) -> np.ndarray:
+        """The data as an ndarray (shared, not copied)."""
+        return self.data
+
+    def detach(self) -> "Value":
+        """A new leaf sharing this Value's data, cut from the graph (requires_grad=False)."""
+        v = Value.__new__(Value)
+        v._data, v._grad, v.requires_grad, v.label, v._ctx, v._pass = (
+            self._data, None, False, self.label, None, None)
+        return v
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d Value")
+        return self.shape[0]
+
+    def __repr__(self):
+        parts = []
+        if self.label is not None:
+            parts.append(f"label={self.label!r}")
+        if self._ctx is not None:
+            parts.append(f"op={self.op!r}")
+        d, g = self._data, self._grad
+        if self.size == 1 and self.ndim == 0:
+            parts.append(f"data={float(d):.6g}")
+            parts.append("grad=None" if g is None else f"grad={float(g):.6g}")
+        else:
+            parts.append(f"shape={self.shape}")
+            parts.append(f"dtype={self.dtype}")
+            if d.size:
+                parts.append(f"mean={float(d.mean()):.4g}")
+            parts.append("grad=None" if g is None else f"grad_norm={float(np.linalg.norm(g)):.4g}")
+        if not self.requires_grad:
+            parts.append("requires_grad=False")
+        return f"Value({', '.join(parts)})"
+
+    # -- backward --------------------------------------------------------------------------
+    def backward(self, grad=None):
+        """Backpropagate from this Value into every Value it depends on.
+
+        A one-element output is seeded with 1.0; any other needs ``grad`` of its shape.
+        Gradients are added to ``.grad`` (interior nodes included), so two calls accumulate.
+        """
+        _backward(self, grad)
+
+    # -- operators -------------------------------------------------------------------------
+    def __add__(self, other):
+        return _ops.Add.apply(self, other)
+
+    def __radd__(self, other):
+        return _ops.Add.apply(other, self)
+
+    def __sub__(self, other):
+        return _ops.Sub.apply(self, other)
+
+    def __rsub__(self, other):
+        return _ops.Sub.apply(other, self)
+
+    def __mul__(self, other):
+        return _ops.Mul.apply(self, other)
+
+    def __rmul__(self, other):
+        return _ops.Mul.apply(other, self)
+
+    def __truediv__(self, other):
+        return _ops.Div.apply(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.Div.apply(other, self)
+
+    def __pow__(self, p):
+        if isinstance(p, Value):
+            if not p.requires_grad:
+                p = p.data
+            else:
+                return (_ops.Log.apply(self) * p).exp()
+        if isinstance(p, np.ndarray) and p.ndim == 0:
+            p = p.item()
+        if not isinstance(p, (int, float, np.integer, np.floating)):
+            raise TypeError(f"pow: the exponent must be a number, got {type(p).__name__}")
+        return _ops.Pow.apply(self, p=p)
+
+    def __rpow__(self, base):
+        """``c ** x`` for a constant positive base c: exp(x * ln c)."""
+        b = np.asarray(base.data if isinstance(base, Value) else base, dtype=self.dtype)
+        if np.any(b <= 0):
+            raise ValueError(f"pow: base {base} must be positive for a Value exponent")
+        return (self * np.log(b)).exp()
+
+    def __neg__(self):
+        return _ops.Neg.apply(self)
+
+    def __matmul__(self, other):
+        return _ops.MatMul.apply(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.MatMul.apply(other, self)
+
+    def __getitem__(self, idx):
+        return _ops.GetItem.apply(self, idx=_plain_index(idx))
+
+    # comparisons give boolean arrays (no gradient); == keeps identity, so Values hash
+    def __lt__(self, other):
+        return self.data < _raw(other)
+
+    def __le__(self, other):
+        return self.data <= _raw(other)
+
+    def __gt__(self, other):
+        return self.data > _raw(other)
+
+    def __ge__(self, other):
+        return self.data >= _raw(other)
+
+    __hash__ = object.__hash__
+
+    # -- methods ---------------------------------------------------------------------------
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _ops.Reshape.apply(self, shape=shape)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return _ops.Transpose.apply(self, axes=axes or None)
+
+    @property
+    def T(self):
+        return _ops.Transpose.apply(self, axes=None)
+
+    def flatten(self, start_dim=0):
+        """Collapse the axes from ``start_dim`` on into one."""
+        shape = self.shape
+        return self.reshape(*shape[:start_dim], -1)
+
+    def sum(self, axis=None, keepdims=False):
+        return _ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return _ops.Mean.apply(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        """Maximum over ``axis``; tied maxima share the gradient equally (like torch.amax)."""
+        return _ops.Max.apply(self, axis=axis, keepdims=keepdims)
+
+    def exp(self):
+        return _ops.Exp.apply(self)
+
+    def log(self):
+        return _ops.Log.apply(self)
+
+    def sqrt(self):
+        return _ops.Sqrt.apply(self)
+
+    def abs(self):
+        return _ops.Abs.apply(self)
+
+    def clip(self, lo=None, hi=None):
+        return _ops.Clip.apply(self, lo=lo, hi=hi)
+
+    def sigmoid(self):
+        return _ops.Sigmoid.apply(self)
+
+    def tanh(self):
+        return _ops.Tanh.apply(self)
+
+    def relu(self):
+        return _ops.ReLU.apply(self)
+
+    def leaky_relu(self, slope=0.01):
+        return _ops.LeakyReLU.apply(self, slope=slope)
+
+    def elu(self, alpha=1.0):
+        return _ops.ELU.apply(self, alpha=alpha)
+
+
+def _raw(x):
+    return x.data if isinstance(x, Value) else x
+
+
+def _plain_index(idx):
+    """Indices made of Values become their arrays; lists become integer or bool arrays."""
+    if isinstance(idx, Value):
+        return idx.data.astype(np.int64) if idx.dtype.kind == "f" else idx.data
+    if isinstance(idx, list):
+        return np.asarray(idx)
+    if isinstance(idx, tuple):
+        return tuple(_plain_index(i) for i in idx)
+    return idx
+
+
+def _leaf(data) -> Value:
+    """A constant leaf (no grad) around data that is already a float or an ndarray."""
+    v = Value.__new__(Value)
+    v._data, v._grad, v.requires_grad, v.label, v._ctx, v._pass = data, None, False, None, None, None
+    return v
+
+
+def _lift(x, like_dtype) -> Value:
+    """Turn an op's non-Value argument into a constant Value.
+
+    A Python number takes the dtype of the op's first Value (float32 stays float32); arrays
+    keep their own dtype, and numpy's promotion rules decide between arrays.
+    """
+    if isinstance(x, (int, float, np.number)) and not isinstance(x, bool):
+        if like_dtype is None or like_dtype == _f64:
+            return _leaf(_float(x))
+        return _leaf(np.asarray(x, dtype=like_dtype))
+    v = Value(x, requires_grad=False)
+    return v
+
+
+def _apply(cls, args, kwargs):
+    """Run ``cls.forward`` on the arguments and wrap the output in a Value (see Function.apply)."""
+    like = None
+    for a in args:
+        if type(a) is Value:
+            like = a.dtype
+            break
+    vals = tuple(a if type(a) is Value else (a if isinstance(a, Value) else _lift(a, like)) for a in args)
+    ctx = cls.__new__(cls)
+    out = None
+    if cls.sforward is not None:
+        for v in vals:
+            if type(v._data) is not _float:
+                break
+        else:
+            try:
+                out = cls.sforward(ctx, *[v._data for v in vals], **kwargs)
+                ctx.scalar = True
+            except (OverflowError, ZeroDivisionError, ValueError):
+                out = None  # edge cases (inf, nan, poles) take the array path's numpy semantics
+    if out is None:
+        arrays = [np.array(v._data) if type(v._data) is _float else v._data for v in vals]
+        try:
+            out = cls.forward(ctx, *arrays, **kwargs)
+        except (ValueError, TypeError, IndexError) as e:
+            raise _op_error(cls, e, arrays) from None
+        if type(out) is not _ndarray:
+            out = np.asarray(out)
+        if out.ndim == 0 and out.dtype == _f64:
+            out = _float(out)
+    v = Value.__new__(Value)
+    v._data = out
+    v._grad = None
+    v.label = None
+    v._pass = None
+    if _mode.enabled and any(p.requires_grad for p in vals):
+        v.requires_grad = True
+        ctx.parents = vals
+        ctx.kwargs = kwargs
+        v._ctx = ctx
+        if _mode.anomaly:
+            from .anomaly import _check_forward
+
+            _check_forward(ctx, v)
+    else:
+        v.requires_grad = False
+        v._ctx = None
+    return v
+
+
+def _op_error(cls, e, arrays):
+    msg = str(e)
+    if msg.startswith(f"{cls.op}:"):
+        return e
+    shapes = ", ".join(str(a.shape) for a in arrays)
+    return type(e)(f"{cls.op}: {msg} (input shapes {shapes})")
+
+
+def backward_order(root: Value) -> list:
+    """Every Value that requires grad and that ``root`` depends on, inputs before outputs.
+
+    Iterative depth-first search with an explicit stack (no recursion, any depth).
+    """
+    if not root.requires_grad:
+        return []
+    order = []
+    seen = {root}
+    empty = ()
+    ctx = root._ctx
+    stack = [(root, iter(ctx.parents if ctx is not None else empty))]
+    push = stack.append
+    pop = stack.pop
+    add = seen.add
+    while stack:
+        node, it = stack[-1]
+        for p in it:
+            if p.requires_grad and p not in seen:
+                add(p)
+                c = p._ctx
+                push((p, iter(c.parents if c is not None else empty)))
+                break
+        else:
+            pop()
+            order.append(node)
+    return order
+
+
+def _seed(root: Value, grad):
+    d = root._data
+    if grad is None:
+        if root.size != 1:
+            raise ValueError(
+                f"backward: grad can be implied only for a one-element output, but this Value has "
+                f"shape {root.shape}; pass grad= an array of shape {root.shape}")
+        return 1.0 if type(d) is _float else np.ones(d.shape, d.dtype)
+    g = np.asarray(grad.data if isinstance(grad, Value) else grad, dtype=root.dtype)
+    if g.shape != root.shape:
+        raise ValueError(f"backward: grad of shape {g.shape} does not match the output's shape {root.shape}")
+    return _float(g) if type(d) is _float else g
+
+
+def _backward(root: Value, grad):
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: this Value does not require grad (it was made under no_grad, from "
+            "constants only, or by detach())")
+    seed = _seed(root, grad)
+    order = backward_order(root)
+    anomaly = _mode.anomaly
+    root._pass = seed
+    for node in reversed(order):
+        g = node._pass
+        node._pass = None
+        if g is None:
+            continue
+        old = node._grad
+        if old is None:
+            if type(g) is _ndarray and not g.flags.writeable:
+                g = g.copy()  # a broadcast view: .grad must be an array users can change
+            node._grad = g
+        elif type(old) is _float and type(g) is _float:
+            node._grad = old + g
+        else:
+            node._grad = np.asarray(old + g, dtype=node.dtype)
+        ctx = node._ctx
+        if ctx is None:
+            continue
+        if ctx.scalar and type(g) is _float:
+            grads = ctx.sbackward(ctx, g)
+        else:
+            if type(g) is _float:
+                g = np.array(g)
+            grads = ctx.backward(ctx, g)
+            if type(grads) is not tuple:
+                grads = (grads,)
+        if anomaly:
+            from .anomaly import _check_backward
+
+            _check_backward(ctx, node, grads)
+        for p, pg in zip(ctx.parents, grads):
+            if pg is None or not p.requires_grad:
+                continue
+            pd = p._data
+            if type(pd) is _float:
+                if type(pg) is not _float:
+                    pg = np.asarray(pg)
+                    pg = _float(pg.sum() if pg.ndim else pg)
+            else:
+                if type(pg) is not _ndarray:
+                    pg = np.asarray(pg, dtype=pd.dtype)
+                if pg.shape != pd.shape:
+                    pg = unbroadcast(pg, pd.shape, ctx.op)
+                if pg.dtype != pd.dtype:
+                    pg = pg.astype(pd.dtype)
+            prev = p._pass
+            p._pass = pg if prev is None else prev + pg
+
+
+from . import ops as _ops  # noqa: E402  (the ops need Value defined first)
