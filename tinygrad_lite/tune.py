@@ -741,15 +741,20 @@ def random_search(objective: Callable, space: Mapping[str, Space], n_trials: int
     warn_edges    emit an EdgeWarning for each best value at the edge of its range.
     """
     _check_space(space, "random_search")
-    if int(n_trials) != n_trials or n_trials < 1:
-        raise ValueError(f"random_search: n_trials must be a positive integer, got {n_trials!r}")
-    rng = np.random.default_rng(seed)
-    configs = [{**{k: s.sample(rng) for k, s in space.items()}, **(fixed or {})}
-               for _ in range(int(n_trials))]
+    configs = _random_configs(space, n_trials, seed, fixed)
     return _search(objective, space, configs, kind="random", metric=metric, mode=mode,
                    executor=executor, client=client, workers=workers,
                    abort_factor=abort_factor, progress=progress, warn_edges=warn_edges,
                    stacklevel=3)
+
+
+def _random_configs(space, n_trials, seed, fixed):
+    """n_trials configs drawn in id order, keys in space order, then the fixed entries."""
+    if int(n_trials) != n_trials or n_trials < 1:
+        raise ValueError(f"random_search: n_trials must be a positive integer, got {n_trials!r}")
+    rng = np.random.default_rng(seed)
+    return [{**{k: s.sample(rng) for k, s in space.items()}, **(fixed or {})}
+            for _ in range(int(n_trials))]
 
 
 def grid_search(objective: Callable, space: Mapping[str, Space],
@@ -790,8 +795,10 @@ def coarse_to_fine(objective: Callable, space: Mapping[str, Space], rounds: int 
                their spread (at least 20% of the old range); never beyond the old range.
     options    as in random_search (metric, mode, executor, client, workers, ...).
 
-    Returns one SearchResult per round (each with its own .space); only the last round
-    emits edge warnings. Stops early if a round has no ok trial or is interrupted."""
+    Returns one SearchResult per round (each with its own .space). Only the last round
+    emits edge warnings, measured against the space you gave (its edge_space): a best value
+    near a bound that narrowing chose says nothing about your range. Stops early if a round
+    has no ok trial or is interrupted."""
     _check_space(space, "coarse_to_fine")
     if rounds < 1:
         raise ValueError(f"coarse_to_fine: rounds must be >= 1, got {rounds!r}")
@@ -800,13 +807,16 @@ def coarse_to_fine(objective: Callable, space: Mapping[str, Space], rounds: int 
     if len(counts) != rounds or len(fixeds) != rounds:
         raise ValueError(f"coarse_to_fine: n_trials and fixed need one entry per round "
                          f"({rounds}), got {len(counts)} and {len(fixeds)}")
+    options = {"metric": "val_loss", "mode": "min", "executor": None, "client": None,
+               "workers": None, "abort_factor": 3.0, "progress": True, **options}
     options.pop("warn_edges", None)
     results: list[SearchResult] = []
     current = dict(space)
     for r in range(rounds):
         last = r == rounds - 1
-        result = random_search(objective, current, counts[r], seed + r, fixed=fixeds[r],
-                               warn_edges=last, **options)
+        configs = _random_configs(current, counts[r], seed + r, fixeds[r])
+        result = _search(objective, current, configs, kind="random", warn_edges=last,
+                         stacklevel=3, edge_space=space, **options)
         results.append(result)
         if result.interrupted:
             break
