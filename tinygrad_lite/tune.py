@@ -66,7 +66,7 @@ import time
 import warnings
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -582,14 +582,16 @@ def _execute(objective, configs, *, executor, client, workers, abort_factor, pro
              metric, mode):
     """Run every config; returns (trials, interrupted)."""
     trials: list[Trial] = []
-    probe = SearchResult([], {}, metric, mode)
+    probe = SearchResult([], {}, metric, mode)  # only for probe.value()
     bar = _Progress(len(configs), desc, metric, progress)
+    best = [None]  # the best metric so far, for the progress bar
 
     def record(trial):
         trials.append(trial)
-        probe.trials = trials
-        best = probe.best
-        bar.update(probe.value(best) if best else None)
+        v = probe.value(trial) if trial.status == "ok" else None
+        if v is not None and (best[0] is None or (v < best[0] if mode == "min" else v > best[0])):
+            best[0] = v
+        bar.update(best[0])
 
     serial = executor == "serial" or (executor is None and client is None and workers == 1)
     interrupted = False
