@@ -14,7 +14,7 @@ The objective
 You write ``objective(config, report)``. ``config`` is a dict of sampled values; call
 ``report(loss, **metrics)`` after each step or epoch; return a dict of final metrics (or
 None). ``report`` stops the trial when the loss explodes; the trial is kept, with status
-"aborted" and its loss history. A trial that raises is kept with status "failed" and the
+"aborted" and its loss history. ``report.trial_id`` is the trial's id (for per-trial logs). A trial that raises is kept with status "failed" and the
 error text; the other trials go on.
 
 Trials run in worker processes by default, so the objective must be picklable: define it at
