@@ -2,6 +2,7 @@
 import codecs
 import os
 import pickle
+import pickletools
 import struct
 import sys
 import warnings
@@ -429,11 +430,13 @@ def test_load_cifar10_accepts_parent_folder_and_other_protocols(cifar_dir, tmp_p
 
 
 class _Py2StylePickler(pickle._Pickler):
-    """Writes bytes as Python 2's str opcodes (SHORT_BINSTRING/BINSTRING), as cPickle did."""
+    """Writes bytes and str as Python 2's str opcodes (SHORT_BINSTRING/BINSTRING), as cPickle did."""
 
     dispatch = pickle._Pickler.dispatch.copy()
 
     def _save_bytes_py2(self, obj):
+        if isinstance(obj, str):
+            obj = obj.encode("latin-1")
         n = len(obj)
         if n < 256:
             self.write(pickle.SHORT_BINSTRING + bytes([n]) + obj)
@@ -442,6 +445,7 @@ class _Py2StylePickler(pickle._Pickler):
         self.memoize(obj)
 
     dispatch[bytes] = _save_bytes_py2
+    dispatch[str] = _save_bytes_py2
 
 
 def test_load_cifar10_reads_python2_style_pickles(cifar_dir):
@@ -452,6 +456,7 @@ def test_load_cifar10_reads_python2_style_pickles(cifar_dir):
     _Py2StylePickler(buf, protocol=2).dump(batches["test_batch"])
     raw = buf.getvalue().replace(b"cnumpy._core.multiarray\n", b"cnumpy.core.multiarray\n")
     assert b"_codecs" not in raw and b"cnumpy.core.multiarray\n_reconstruct" in raw
+    assert "BINUNICODE" not in {op.name for op, _, _ in pickletools.genops(raw)}
     (folder / "test_batch").write_bytes(raw)
     _, _, X_te, y_te = data.load_cifar10(folder)
     np.testing.assert_array_equal(X_te.reshape(4, -1), batches["test_batch"][b"data"])
