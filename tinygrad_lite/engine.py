@@ -337,48 +337,75 @@ def _plain_index(idx):
     return idx
 
 
+_new = object.__new__
+
+
 def _leaf(data) -> Value:
     """A constant leaf (no grad) around data that is already a float or an ndarray."""
-    v = Value.__new__(Value)
+    v = _new(Value)
     v._data, v._grad, v.requires_grad, v.label, v._ctx, v._pass = data, None, False, None, None, None
     return v
 
 
-def _lift(x, like_dtype) -> Value:
+def _lift(x, like) -> Value:
     """Turn an op's non-Value argument into a constant Value.
 
-    A Python number takes the dtype of the op's first Value (float32 stays float32); arrays
+    A Python number takes the dtype of the op's Value ``like`` (float32 stays float32); arrays
     keep their own dtype, and numpy's promotion rules decide between arrays.
     """
+    if isinstance(x, Value):
+        return x
     if isinstance(x, (int, float, np.number)) and not isinstance(x, bool):
-        if like_dtype is None or like_dtype == _f64:
+        ld = like._data if isinstance(like, Value) else None
+        if ld is None or type(ld) is _float or ld.dtype == _f64:
             return _leaf(_float(x))
-        return _leaf(np.asarray(x, dtype=like_dtype))
-    v = Value(x, requires_grad=False)
-    return v
+        return _leaf(np.asarray(x, dtype=ld.dtype))
+    return Value(x, requires_grad=False)
 
 
-def _apply(cls, args, kwargs):
-    """Run ``cls.forward`` on the arguments and wrap the output in a Value (see Function.apply)."""
-    like = None
-    for a in args:
-        if type(a) is Value:
-            like = a.dtype
-            break
-    vals = tuple(a if type(a) is Value else (a if isinstance(a, Value) else _lift(a, like)) for a in args)
-    ctx = cls.__new__(cls)
+def _apply(cls, *args, **kwargs):
+    """Run ``cls.forward`` on the arguments and wrap the output in a Value (Function.apply)."""
+    n = len(args)
     out = None
-    if cls.sforward is not None:
-        for v in vals:
-            if type(v._data) is not _float:
-                break
-        else:
+    if n == 2:
+        a0, a1 = args
+        t1 = type(a1)
+        if t1 is not Value:
+            a1 = _leaf(_float(a1)) if (t1 is _float or t1 is int) and type(a0._data) is _float \
+                else _lift(a1, a0)
+        if type(a0) is not Value:
+            a0 = _lift(a0, a1)
+        vals = (a0, a1)
+        needs = a0.requires_grad or a1.requires_grad
+        d0 = a0._data
+        d1 = a1._data
+        if type(d0) is _float and type(d1) is _float and cls.sforward is not None:
+            ctx = cls()
             try:
-                out = cls.sforward(ctx, *[v._data for v in vals], **kwargs)
+                out = cls.sforward(ctx, d0, d1, **kwargs)
                 ctx.scalar = True
             except (OverflowError, ZeroDivisionError, ValueError):
                 out = None  # edge cases (inf, nan, poles) take the array path's numpy semantics
+    elif n == 1:
+        a0 = args[0]
+        if type(a0) is not Value:
+            a0 = _lift(a0, None)
+        vals = (a0,)
+        needs = a0.requires_grad
+        d0 = a0._data
+        if type(d0) is _float and cls.sforward is not None:
+            ctx = cls()
+            try:
+                out = cls.sforward(ctx, d0, **kwargs)
+                ctx.scalar = True
+            except (OverflowError, ZeroDivisionError, ValueError):
+                out = None
+    else:
+        like = next((a for a in args if isinstance(a, Value)), None)
+        vals = tuple(a if type(a) is Value else _lift(a, like) for a in args)
+        needs = any(v.requires_grad for v in vals)
     if out is None:
+        ctx = cls()
         arrays = [np.array(v._data) if type(v._data) is _float else v._data for v in vals]
         try:
             out = cls.forward(ctx, *arrays, **kwargs)
@@ -388,12 +415,12 @@ def _apply(cls, args, kwargs):
             out = np.asarray(out)
         if out.ndim == 0 and out.dtype == _f64:
             out = _float(out)
-    v = Value.__new__(Value)
+    v = _new(Value)
     v._data = out
     v._grad = None
     v.label = None
     v._pass = None
-    if _mode.enabled and any(p.requires_grad for p in vals):
+    if needs and _mode.enabled:
         v.requires_grad = True
         ctx.parents = vals
         ctx.kwargs = kwargs
@@ -406,6 +433,9 @@ def _apply(cls, args, kwargs):
         v.requires_grad = False
         v._ctx = None
     return v
+
+
+Function.apply = classmethod(_apply)
 
 
 def _op_error(cls, e, arrays):
@@ -474,46 +504,71 @@ def _backward(root: Value, grad):
         if g is None:
             continue
         old = node._grad
-        if old is None:
-            if type(g) is _ndarray and not g.flags.writeable:
-                g = g.copy()  # a broadcast view: .grad must be an array users can change
-            node._grad = g
-        elif type(old) is _float and type(g) is _float:
-            node._grad = old + g
-        else:
-            node._grad = np.asarray(old + g, dtype=node.dtype)
         ctx = node._ctx
-        if ctx is None:
-            continue
-        if ctx.scalar and type(g) is _float:
-            grads = ctx.sbackward(ctx, g)
+        if type(g) is _float:
+            node._grad = g if old is None else (old + g if type(old) is _float
+                                                else np.asarray(old + g, dtype=node.dtype))
+            if ctx is None:
+                continue
+            if ctx.scalar:  # the scalar path: Python floats all the way
+                grads = ctx.sbackward(ctx, g)
+                if anomaly:
+                    _check_backward(ctx, node, grads)
+                for p, pg in zip(ctx.parents, grads):
+                    if p.requires_grad:
+                        if type(p._data) is _float and type(pg) is _float:
+                            prev = p._pass
+                            p._pass = pg if prev is None else prev + pg
+                        else:
+                            _send(p, pg, ctx)
+                continue
+            g = np.array(g)
         else:
-            if type(g) is _float:
-                g = np.array(g)
-            grads = ctx.backward(ctx, g)
-            if type(grads) is not tuple:
-                grads = (grads,)
+            if old is None:
+                if not g.flags.writeable:
+                    g = g.copy()  # a broadcast view: .grad must be an array users can change
+                node._grad = g
+            else:
+                node._grad = np.asarray(old + g, dtype=node.dtype)
+            if ctx is None:
+                continue
+        grads = ctx.backward(ctx, g)
+        if type(grads) is not tuple:
+            grads = (grads,)
         if anomaly:
-            from .anomaly import _check_backward
-
             _check_backward(ctx, node, grads)
         for p, pg in zip(ctx.parents, grads):
-            if pg is None or not p.requires_grad:
-                continue
-            pd = p._data
-            if type(pd) is _float:
-                if type(pg) is not _float:
-                    pg = np.asarray(pg)
-                    pg = _float(pg.sum() if pg.ndim else pg)
-            else:
-                if type(pg) is not _ndarray:
-                    pg = np.asarray(pg, dtype=pd.dtype)
-                if pg.shape != pd.shape:
-                    pg = unbroadcast(pg, pd.shape, ctx.op)
-                if pg.dtype != pd.dtype:
-                    pg = pg.astype(pd.dtype)
-            prev = p._pass
-            p._pass = pg if prev is None else prev + pg
+            if pg is not None and p.requires_grad:
+                _send(p, pg, ctx)
+
+
+def _send(p, pg, ctx):
+    """Add gradient pg to p's pending gradient, summed back to p's shape and dtype."""
+    pd = p._data
+    if type(pd) is _float:
+        if type(pg) is not _float:
+            pg = np.asarray(pg)
+            pg = _float(pg.sum() if pg.ndim else pg)
+    else:
+        if type(pg) is not _ndarray:
+            pg = np.asarray(pg, dtype=pd.dtype)
+        if pg.shape != pd.shape:
+            pg = unbroadcast(pg, pd.shape, ctx.op)
+        if pg.dtype != pd.dtype:
+            pg = pg.astype(pd.dtype)
+    prev = p._pass
+    if prev is None:
+        p._pass = pg
+    elif type(prev) is _float and type(pg) is not _float:
+        p._pass = pg + prev
+    else:
+        p._pass = prev + pg
+
+
+def _check_backward(ctx, node, grads):
+    from .anomaly import _check_backward as check
+
+    check(ctx, node, grads)
 
 
 from . import ops as _ops  # noqa: E402  (the ops need Value defined first)

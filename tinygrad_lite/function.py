@@ -165,10 +165,10 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        """Run the op on Values (or arrays and numbers) and return the output Value."""
-        from .engine import _apply
+        """Run the op on Values (or arrays and numbers) and return the output Value.
 
-        return _apply(cls, args, kwargs)
+        (Replaced by the engine's implementation when tinygrad_lite.engine is imported.)"""
+        raise RuntimeError("import tinygrad_lite before calling Function.apply")
 
     def __repr__(self):
         return f"<{type(self).__name__} op={self.op!r}>"
