@@ -6,6 +6,7 @@
     y.backward()
     x.grad          # array(0.0019...)
 """
+from .anomaly import AnomalyError, detect_anomaly
 from .engine import Value, backward_order
 from .function import Function, is_grad_enabled, no_grad, unbroadcast
 from .gradcheck import GradcheckError, gradcheck
@@ -14,5 +15,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Value", "Function", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError",
-    "backward_order", "unbroadcast",
+    "backward_order", "unbroadcast", "detect_anomaly", "AnomalyError",
 ]
