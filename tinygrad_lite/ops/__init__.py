@@ -5,3 +5,5 @@ from .linalg import MatMul
 from .losses import LogSoftmax, MSELoss, Softmax, SoftmaxCrossEntropy, SVMLoss
 from .reduce import Max, Mean, Sum
 from .shape import GetItem, Reshape, Transpose
+from .normalization import BatchNorm, Dropout, LayerNorm
+from .conv import Conv2d, MaxPool2d
