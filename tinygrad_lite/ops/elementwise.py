@@ -159,15 +159,16 @@ class Pow(Function):
     """x ** p for a constant p. d/dx = p * x**(p-1).
 
     A fractional p with a negative base raises ValueError (no silent NaN or complex numbers).
-    At x = 0: 0**p is 0 for p > 0 and inf for p < 0; the gradient there follows the formula
-    (0 for p > 1, p for p == 1, inf for 0 < p < 1).
+    At x = 0: 0**p is 0 for p > 0, 1 for p == 0 and inf for p < 0 (numpy's divide warning);
+    the gradient there follows the formula (0 for p > 1, p for p == 1, inf for 0 < p < 1,
+    -inf for p < 0), except p == 0, whose gradient is 0 everywhere, 0 included (as PyTorch).
     """
 
     op = "pow"
 
     @staticmethod
     def forward(ctx, x, *, p):
-        if float(p) != int(p) and np.any(x < 0):
+        if not float(p).is_integer() and np.any(x < 0):
             raise ValueError(
                 f"pow: fractional power {p} of a negative base (min {np.min(x):.4g}) is not real; "
                 f"use abs() or clip() first")
@@ -182,11 +183,13 @@ class Pow(Function):
         p = ctx.p
         if p == 2:
             return g * (2.0 * ctx.x)
+        if p == 0:  # x**0 = 1 is constant: not 0 * 0**-1 = NaN at x = 0
+            return np.zeros_like(g)
         return g * (p * ctx.x ** (p - 1))
 
     @staticmethod
     def sforward(ctx, x, *, p):
-        if x < 0 and float(p) != int(p):
+        if x < 0 and not float(p).is_integer():
             raise ValueError  # the array path raises the message
         ctx.x = x
         ctx.p = p
@@ -195,6 +198,8 @@ class Pow(Function):
     @staticmethod
     def sbackward(ctx, g):
         p = ctx.p
+        if p == 0:
+            return (0.0,)
         try:
             return (g * p * ctx.x ** (p - 1),)
         except ZeroDivisionError:  # x = 0 with p < 1: numpy's inf, as the array path
@@ -202,6 +207,8 @@ class Pow(Function):
 
     def local_grad(self, i):
         p = self.p
+        if p == 0:
+            return np.zeros(np.shape(self.x))
         return p * np.asarray(self.x, dtype=float) ** (p - 1)
 
 
@@ -235,7 +242,12 @@ class Exp(Function):
 
 
 class Log(Function):
-    """Natural log. d/dx = 1/x. log(0) = -inf (gradient inf); log of a negative is NaN, as numpy."""
+    """Natural log. d/dx = 1/x.
+
+    At the edges (as PyTorch, plus numpy's RuntimeWarning): log(0) = -inf with gradient +inf
+    ("divide by zero"); log of a negative is NaN with gradient 1/x ("invalid value").
+    Use detect_anomaly() to find the op, or clip(lo=eps) to keep x positive.
+    """
 
     op = "log"
 
@@ -262,7 +274,11 @@ class Log(Function):
 
 
 class Sqrt(Function):
-    """sqrt(x). d/dx = 1 / (2 sqrt(x)); inf at 0, as PyTorch."""
+    """sqrt(x). d/dx = 1 / (2 sqrt(x)).
+
+    At the edges (as PyTorch): sqrt(0) = 0 with gradient +inf, silently; sqrt of a negative is
+    NaN, with numpy's "invalid value" RuntimeWarning, and so is its gradient.
+    """
 
     op = "sqrt"
 

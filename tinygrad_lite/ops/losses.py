@@ -2,6 +2,10 @@
 
 Everything is computed from logits shifted by their maximum, so no exp overflows, whatever
 their size. The losses are fused: one op, one backward formula.
+
+At the dtype's limits (logits spanning more than the largest float, such as -3e38 and 3e38
+in float32) a shift below -finfo.max rounds to -inf, silently: its probability is exactly 0
+and its log-probability -inf (as PyTorch); gradients stay finite.
 """
 import numpy as np
 
@@ -32,6 +36,12 @@ def _check_scores(op, x):
         raise ValueError(f"{op}: no classes (scores of shape {x.shape})")
 
 
+def _shift(x, axis):
+    """x - max(x) along axis; a difference beyond the dtype's range is -inf, without a warning."""
+    with np.errstate(over="ignore"):
+        return x - x.max(axis=axis, keepdims=True)
+
+
 class Softmax(Function):
     """p = exp(x - max) / sum(exp(x - max)) along axis. Backward: p * (g - sum(g * p))."""
 
@@ -40,7 +50,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, *, axis=-1):
-        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        e = np.exp(_shift(x, axis))
         p = e / e.sum(axis=axis, keepdims=True)
         ctx.p, ctx.axis = p, axis
         return p
@@ -59,7 +69,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, *, axis=-1):
-        shifted = x - x.max(axis=axis, keepdims=True)
+        shifted = _shift(x, axis)
         out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.out, ctx.axis = out, axis
         return out
@@ -83,7 +93,7 @@ class SoftmaxCrossEntropy(Function):
         _check_scores(SoftmaxCrossEntropy.op, x)
         n, c = x.shape
         y = check_labels(SoftmaxCrossEntropy.op, y, n, c)
-        shifted = x - x.max(axis=1, keepdims=True)  # (N, C)
+        shifted = _shift(x, 1)  # (N, C)
         log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         rows = np.arange(n)
         ctx.log_probs, ctx.y, ctx.rows = log_probs, y, rows
