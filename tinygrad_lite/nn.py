@@ -1,0 +1,785 @@
+"""Modules: layers that own their parameters, as in PyTorch's torch.nn.
+
+    from tinygrad_lite import nn
+    model = nn.Sequential(nn.Linear(2, 100, init="he"), nn.BatchNorm1d(100), nn.ReLU(),
+                          nn.Linear(100, 3))
+    scores = model(X)                       # Module.__call__ runs forward (and hooks)
+    [name for name, _ in model.named_parameters()]
+    # ['0.weight', '0.bias', '1.weight', '1.bias', '3.weight', '3.bias']
+
+A Module finds its parameters by looking at its attributes, in assignment order: every leaf
+Value (a parameter), every Module (a child, whose parameters get dotted names such as
+``layers.0.weight``), and Values and Modules inside lists, tuples and dicts assigned as
+attributes. Buffers (such as batch norm's running statistics) are plain ndarrays registered
+with ``register_buffer``: saved in ``state_dict`` but not parameters.
+
+Where this differs from PyTorch: Linear's weight is stored (in_features, out_features) and
+used as ``x @ W``; ``state_dict()`` returns copies (PyTorch shares storage); files are .npz
+(``save``/``load``), never pickles.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Iterator, NamedTuple
+
+import numpy as np
+
+from . import functional as F
+from . import init as _init
+from .engine import Value
+
+__all__ = [
+    "Module", "Sequential", "Identity", "Linear", "Conv2d", "MaxPool2d", "Flatten",
+    "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "ELU", "PReLU", "Maxout",
+    "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout", "StateDictError", "RemovableHandle",
+]
+
+
+class StateDictError(KeyError, ValueError):
+    """load_state_dict found missing, unexpected or wrongly shaped entries (nothing changed).
+
+    Both a KeyError and a ValueError, so either ``except`` catches it."""
+
+    def __str__(self):
+        return str(self.args[0]) if self.args else ""
+
+
+class _IncompatibleKeys(NamedTuple):
+    missing_keys: list
+    unexpected_keys: list
+
+
+class RemovableHandle:
+    """Returned by register_forward_hook: ``handle.remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict):
+        self._hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+
+def _make_rng(rng, where):
+    """A numpy Generator from a Generator, an int seed or None (fresh entropy)."""
+    if rng is None or isinstance(rng, np.random.Generator):
+        return rng if rng is not None else np.random.default_rng()
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_)):
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"{where}: rng must be a numpy.random.Generator, an int seed or None, "
+                    f"got {type(rng).__name__}")
+
+
+def _param(data, label):
+    return Value(data, requires_grad=True, label=label)
+
+
+class Module:
+    """Base class of every layer and model. Subclass it, assign parameters (Values) and
+    sub-modules as attributes in ``__init__``, and write ``forward``.
+
+    Calling the module runs forward-pre hooks, ``forward``, then forward hooks.
+    ``training`` is True until ``eval()``; ``train()``/``eval()`` reach every child.
+    """
+
+    training = True  # class default, so a subclass that forgets super().__init__() still works
+
+    def __init__(self):
+        self.__dict__["training"] = True
+        self.__dict__["_buffers"] = OrderedDict()
+        self.__dict__["_forward_hooks"] = OrderedDict()
+        self.__dict__["_forward_pre_hooks"] = OrderedDict()
+
+    # -- attributes and buffers ----------------------------------------------------------
+    def _own(self, name):
+        d = self.__dict__
+        if name not in d:
+            d[name] = OrderedDict()
+        return d[name]
+
+    def __getattr__(self, name):  # only called when normal lookup fails: buffers live here
+        buffers = self.__dict__.get("_buffers")
+        if buffers is not None and name in buffers:
+            return buffers[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __setattr__(self, name, value):
+        buffers = self.__dict__.get("_buffers")
+        if buffers is not None and name in buffers:
+            if value is not None and not isinstance(value, np.ndarray):
+                raise TypeError(f"{type(self).__name__}: buffer '{name}' must be an ndarray "
+                                f"or None, got {type(value).__name__}")
+            buffers[name] = value
+            return
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        buffers = self.__dict__.get("_buffers")
+        if buffers is not None and name in buffers:
+            del buffers[name]
+        else:
+            object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, array) -> None:
+        """Keep an ndarray that is state but not a parameter (e.g. running statistics).
+
+        It is saved in state_dict, reachable as ``self.name``, and never given to optimizers.
+        """
+        if not isinstance(name, str) or not name or "." in name:
+            raise ValueError(f"register_buffer: name must be a non-empty string without dots, "
+                             f"got {name!r}")
+        if name in self.__dict__:
+            raise KeyError(f"register_buffer: attribute '{name}' already exists")
+        if array is not None and not isinstance(array, np.ndarray):
+            raise TypeError(f"register_buffer: buffer '{name}' must be an ndarray or None, got "
+                            f"{type(array).__name__}")
+        self._own("_buffers")[name] = array
+
+    # -- the tree ------------------------------------------------------------------------
+    def _members(self) -> Iterator[tuple]:
+        """(name, Value or Module) directly held by this module, in assignment order."""
+        for name, val in self.__dict__.items():
+            if isinstance(val, (Value, Module)):
+                yield name, val
+            elif isinstance(val, (list, tuple)):
+                for i, item in enumerate(val):
+                    if isinstance(item, (Value, Module)):
+                        yield f"{name}.{i}", item
+            elif isinstance(val, dict) and not name.startswith("_"):
+                for k, item in val.items():
+                    if isinstance(item, (Value, Module)):
+                        yield f"{name}.{k}", item
+
+    def named_children(self) -> Iterator[tuple]:
+        """(name, module) for each direct sub-module."""
+        seen = set()
+        for name, m in self._members():
+            if isinstance(m, Module) and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
+
+    def children(self) -> Iterator["Module"]:
+        for _, m in self.named_children():
+            yield m
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple]:
+        """(dotted name, module) for this module ("") and every descendant, depth first.
+
+        Each module appears once, under the first name that reaches it (as PyTorch)."""
+        seen = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            yield name, m
+            kids = [(f"{name}.{n}" if name else n, c) for n, c in m.named_children()]
+            stack.extend(reversed(kids))
+
+    def modules(self) -> Iterator["Module"]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple]:
+        """(dotted name, Value) for every parameter: the leaf Values held by this module and
+        its descendants, in assignment order (``layers.0.weight``). A shared Value is listed
+        once. Values made by ops (cached activations) are not parameters and are skipped."""
+        seen = set()
+        for mname, m in self.named_modules(prefix):
+            for name, v in m._members():
+                if isinstance(v, Value) and v.is_leaf and id(v) not in seen:
+                    seen.add(id(v))
+                    yield (f"{mname}.{name}" if mname else name), v
+
+    def parameters(self) -> Iterator[Value]:
+        for _, p in self.named_parameters():
+            yield p
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple]:
+        """(dotted name, ndarray) for every registered buffer that is not None."""
+        for mname, m in self.named_modules(prefix):
+            for name, b in m.__dict__.get("_buffers", {}).items():
+                if b is not None:
+                    yield (f"{mname}.{name}" if mname else name), b
+
+    def buffers(self) -> Iterator[np.ndarray]:
+        for _, b in self.named_buffers():
+            yield b
+
+    def num_parameters(self) -> int:
+        """How many numbers the parameters hold in all."""
+        return sum(p.size for p in self.parameters())
+
+    # -- modes and gradients -------------------------------------------------------------
+    def train(self, mode: bool = True) -> "Module":
+        """Training mode (batch statistics, dropout on) for this module and every child."""
+        for m in self.modules():
+            m.__dict__["training"] = bool(mode)
+        return self
+
+    def eval(self) -> "Module":
+        """Evaluation mode (running statistics, dropout off): ``train(False)``."""
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient (None, or zeros with set_to_none=False)."""
+        for p in self.parameters():
+            p.zero_grad(set_to_none)
+
+    def to(self, dtype) -> "Module":
+        """Cast every float parameter and buffer to ``dtype`` (e.g. np.float32), in place.
+
+        Gradients are dropped (they would have the old dtype). Returns the module."""
+        dt = np.dtype(dtype)
+        if dt.kind != "f":
+            raise TypeError(f"to: dtype must be a float dtype, got {dt}")
+        for p in self.parameters():
+            if p.dtype != dt:
+                p.data = p.data.astype(dt)
+                p.zero_grad()
+        for m in self.modules():
+            bufs = m.__dict__.get("_buffers", {})
+            for k, b in bufs.items():
+                if b is not None and b.dtype.kind == "f" and b.dtype != dt:
+                    bufs[k] = b.astype(dt)
+        return self
+
+    def float(self) -> "Module":
+        """Cast parameters and buffers to float32."""
+        return self.to(np.float32)
+
+    def double(self) -> "Module":
+        """Cast parameters and buffers to float64."""
+        return self.to(np.float64)
+
+    # -- calling ----------------------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward(...)")
+
+    def __call__(self, *args, **kwargs):
+        pre = self.__dict__.get("_forward_pre_hooks")
+        if pre:
+            for hook in list(pre.values()):
+                res = hook(self, args)
+                if res is not None:
+                    args = res if isinstance(res, tuple) else (res,)
+        out = self.forward(*args, **kwargs)
+        hooks = self.__dict__.get("_forward_hooks")
+        if hooks:
+            for hook in list(hooks.values()):
+                res = hook(self, args, out)
+                if res is not None:
+                    out = res
+        return out
+
+    def register_forward_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, inputs, output)`` after every forward (PyTorch's signature).
+
+        ``inputs`` is the tuple of positional arguments; a hook that returns something other
+        than None replaces the output. Returns a handle whose ``remove()`` unregisters it."""
+        hooks = self._own("_forward_hooks")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def register_forward_pre_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, inputs)`` before every forward; a non-None result replaces the
+        inputs (a tuple, or a single input). Returns a handle with ``remove()``."""
+        hooks = self._own("_forward_pre_hooks")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    # -- saving and loading -------------------------------------------------------------
+    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+        """Dotted name -> a copy of the array, for every parameter and buffer."""
+        state = OrderedDict()
+        for name, kind, target in self._state_entries():
+            arr = target.data if kind == "param" else target[0]._buffers[target[1]]
+            state[name] = np.array(arr, copy=True)
+        return state
+
+    def _state_entries(self):
+        """(dotted name, "param", Value) or (dotted name, "buffer", (module, key)), module by
+        module: each module's parameters, then its buffers (PyTorch's order)."""
+        seen = set()
+        for mname, m in self.named_modules():
+            for name, v in m._members():
+                if isinstance(v, Value) and v.is_leaf and id(v) not in seen:
+                    seen.add(id(v))
+                    yield (f"{mname}.{name}" if mname else name), "param", v
+            for key, b in m.__dict__.get("_buffers", {}).items():
+                if b is not None:
+                    yield (f"{mname}.{key}" if mname else key), "buffer", (m, key)
+
+    def load_state_dict(self, state, strict: bool = True) -> _IncompatibleKeys:
+        """Copy arrays from ``state`` into the parameters and buffers of the same names.
+
+        Everything is checked before anything changes: missing and unexpected names (with
+        strict=True) and wrongly shaped arrays raise StateDictError (a KeyError and a
+        ValueError) that lists every problem, and the module is left untouched. Values are
+        cast to each parameter's dtype. Returns (missing_keys, unexpected_keys).
+        """
+        targets = OrderedDict((name, (kind, target))
+                              for name, kind, target in self._state_entries())
+        try:
+            keys = list(state.keys())
+        except AttributeError:
+            raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
+                            f"{type(state).__name__}") from None
+        missing = [k for k in targets if k not in state]
+        unexpected = [k for k in keys if k not in targets]
+        problems = []
+        if strict and missing:
+            problems.append("missing: " + ", ".join(missing))
+        if strict and unexpected:
+            problems.append("unexpected: " + ", ".join(map(str, unexpected)))
+        arrays = {}
+        wrong = []
+        for name, (kind, target) in targets.items():
+            if name not in state:
+                continue
+            try:
+                arr = np.asarray(getattr(state[name], "data", state[name]))
+            except Exception as err:  # noqa: BLE001 - reported with the name below
+                wrong.append(f"{name} (unreadable: {err})")
+                continue
+            shape = target.shape if kind == "param" else target[0]._buffers[target[1]].shape
+            if arr.shape != shape:
+                wrong.append(f"{name} (expected shape {tuple(shape)}, got {arr.shape})")
+            elif arr.dtype.kind not in "fiub":
+                wrong.append(f"{name} (expected numbers, got dtype {arr.dtype})")
+            else:
+                arrays[name] = arr
+        if wrong:
+            problems.append("wrong shape: " + "; ".join(wrong))
+        if problems:
+            raise StateDictError(f"load_state_dict into {type(self).__name__}: "
+                                 + " | ".join(problems) + "; nothing was loaded")
+        for name, arr in arrays.items():
+            kind, target = targets[name]
+            if kind == "param":
+                if target.ndim == 0:
+                    target.data = arr.astype(target.dtype)
+                else:
+                    target.data[...] = arr
+            else:
+                m, key = target
+                m._buffers[key][...] = arr
+        return _IncompatibleKeys(missing, unexpected)
+
+    def save(self, path) -> None:
+        """Write ``state_dict()`` to an .npz file (numpy appends .npz if the name lacks it)."""
+        np.savez(path, **self.state_dict())
+
+    def load(self, path, strict: bool = True) -> _IncompatibleKeys:
+        """Read an .npz file written by ``save`` (never unpickles) and ``load_state_dict`` it."""
+        with np.load(path, allow_pickle=False) as f:
+            state = {k: f[k] for k in f.files}
+        return self.load_state_dict(state, strict=strict)
+
+    # -- repr ---------------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The text inside the parentheses of this module's repr; override in layers."""
+        return ""
+
+    def __repr__(self):
+        lines = []
+        for name, child in self.named_children():
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        head = f"{type(self).__name__}({extra}" if extra else f"{type(self).__name__}("
+        return head + "\n" + "\n".join(lines) + "\n)"
+
+
+class Sequential(Module):
+    """Modules applied in order: ``Sequential(m0, m1, ...)(x) = ...m1(m0(x))``.
+
+    Children are named "0", "1", ... so parameters are named "0.weight" and so on."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], (list, tuple)):
+            modules = tuple(modules[0])
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential: item {i} is a {type(m).__name__}, not a Module")
+            self.__dict__[str(i)] = m
+
+    def _layers(self):
+        return [m for _, m in self._members() if isinstance(m, Module)]
+
+    def forward(self, x):
+        for m in self._layers():
+            x = m(x)
+        return x
+
+    def __getitem__(self, i):
+        layers = self._layers()
+        if isinstance(i, slice):
+            return Sequential(*layers[i])
+        return layers[i]
+
+    def __len__(self):
+        return len(self._layers())
+
+    def __iter__(self):
+        return iter(self._layers())
+
+    def append(self, module: Module) -> "Sequential":
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.append: expected a Module, got {type(module).__name__}")
+        self.__dict__[str(len(self._layers()))] = module
+        return self
+
+
+class Identity(Module):
+    """y = x."""
+
+    def forward(self, x):
+        return x
+
+
+class Linear(Module):
+    """Fully connected layer.
+
+    y = x @ W + b
+    Shapes: x (N, in_features) -> y (N, out_features); weight (in_features, out_features),
+    bias (out_features,).
+
+    init: "xavier" (default, the lecture's std 1/sqrt(fan_in)), "glorot", "he" (for ReLU
+    nets), "normal", "zeros", or a callable called as init(shape, rng=rng). bias_init: the
+    bias's starting value (0; the lecture mentions a small positive bias such as 0.01 for ReLU
+    nets, so that units start active). rng: a Generator or an int seed for reproducible init.
+    """
+
+    def __init__(self, in_features, out_features, bias=True, init="xavier", rng=None,
+                 bias_init=0.0):
+        super().__init__()
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        gen = _make_rng(rng, "Linear")
+        W = np.asarray(_init.get(init)((self.in_features, self.out_features), rng=gen))
+        if W.shape != (self.in_features, self.out_features):
+            raise ValueError(f"Linear: init returned shape {W.shape}, expected "
+                             f"{(self.in_features, self.out_features)}")
+        self.weight = _param(W, "weight")
+        self.bias = _param(np.full(self.out_features, float(bias_init)), "bias") if bias else None
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Conv2d(Module):
+    """2-D convolution over NCHW input.
+
+    y = conv2d(x, weight, bias, stride, padding)
+    Shapes: x (N, in_channels, H, W) -> y (N, out_channels, Ho, Wo); weight
+    (out_channels, in_channels, kh, kw), bias (out_channels,).
+
+    init: as Linear's, "xavier" by default (std 1/sqrt(fan_in), fan_in = C * kh * kw), the
+    same default for every layer; pass init="he" for ReLU networks. PyTorch's default is a
+    uniform of similar scale (std 1/sqrt(3 fan_in)).
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
+                 init="xavier", rng=None, bias_init=0.0):
+        super().__init__()
+        from .ops.conv import pair
+
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d")
+        self.stride = pair(stride, "stride", "Conv2d")
+        self.padding = pair(padding, "padding", "Conv2d", minimum=0)
+        shape = (self.out_channels, self.in_channels) + self.kernel_size
+        gen = _make_rng(rng, "Conv2d")
+        W = np.asarray(_init.get(init)(shape, rng=gen))
+        if W.shape != shape:
+            raise ValueError(f"Conv2d: init returned shape {W.shape}, expected {shape}")
+        self.weight = _param(W, "weight")
+        self.bias = _param(np.full(self.out_channels, float(bias_init)), "bias") if bias else None
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
+
+    def extra_repr(self):
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class MaxPool2d(Module):
+    """Max pooling: y = max over each kernel window (stride defaults to the kernel size).
+
+    Shapes: x (N, C, H, W) -> y (N, C, Ho, Wo). Ties: the first maximum takes the gradient."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+
+    def forward(self, x):
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self):
+        stride = self.kernel_size if self.stride is None else self.stride
+        return f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}"
+
+
+class Flatten(Module):
+    """Keep the batch axis and flatten the rest: (N, d1, d2, ...) -> (N, d1 * d2 * ...)."""
+
+    def __init__(self, start_dim=1):
+        super().__init__()
+        self.start_dim = int(start_dim)
+
+    def forward(self, x):
+        if not isinstance(x, Value):
+            x = Value(x, requires_grad=False)
+        return x.flatten(self.start_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}"
+
+
+class ReLU(Module):
+    """y = max(0, x)."""
+
+    def forward(self, x):
+        return F.relu(x)
+
+
+class Tanh(Module):
+    """y = tanh(x)."""
+
+    def forward(self, x):
+        return F.tanh(x)
+
+
+class Sigmoid(Module):
+    """y = 1 / (1 + exp(-x))."""
+
+    def forward(self, x):
+        return F.sigmoid(x)
+
+
+class LeakyReLU(Module):
+    """y = x for x > 0, slope * x otherwise (PyTorch's negative_slope)."""
+
+    def __init__(self, slope=0.01):
+        super().__init__()
+        self.slope = float(slope)
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.slope)
+
+    def extra_repr(self):
+        return f"slope={self.slope}"
+
+
+class ELU(Module):
+    """y = x for x > 0, alpha (exp(x) - 1) otherwise."""
+
+    def __init__(self, alpha=1.0):
+        super().__init__()
+        self.alpha = float(alpha)
+
+    def forward(self, x):
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+
+class PReLU(Module):
+    """Leaky ReLU with a learned slope: y = x for x > 0, a * x otherwise.
+
+    num_parameters=1: one slope shared by all units (weight of shape ()); num_parameters=C:
+    one per feature of (N, C) input or per channel (axis 1) of (N, C, H, W) input (weight
+    (C,)). init: the slopes' starting value (0.25, as PyTorch).
+    """
+
+    def __init__(self, num_parameters=1, init=0.25):
+        super().__init__()
+        self.num_parameters = int(num_parameters)
+        if self.num_parameters < 1:
+            raise ValueError(f"PReLU: num_parameters must be >= 1, got {num_parameters}")
+        shape = () if self.num_parameters == 1 else (self.num_parameters,)
+        self.weight = _param(np.full(shape, float(init)), "weight")
+
+    def forward(self, x):
+        return F.prelu(x, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
+
+
+class Maxout(Module):
+    """Maxout unit layer (Goodfellow et al.): the max of k linear pieces per output unit.
+
+    y[:, u] = max_{t < k} (x @ W + b)[:, u * k + t]
+    Shapes: x (N, in_features) -> y (N, out_features); weight (in_features,
+    out_features * k), bias (out_features * k,). Doubles (k times) the parameters per unit.
+    """
+
+    def __init__(self, in_features, out_features, k=2, bias=True, init="xavier", rng=None):
+        super().__init__()
+        self.in_features, self.out_features, self.k = int(in_features), int(out_features), int(k)
+        if self.k < 1:
+            raise ValueError(f"Maxout: k must be >= 1, got {k}")
+        shape = (self.in_features, self.out_features * self.k)
+        self.weight = _param(np.asarray(_init.get(init)(shape, rng=_make_rng(rng, "Maxout"))),
+                             "weight")
+        self.bias = _param(np.zeros(shape[1]), "bias") if bias else None
+
+    def forward(self, x):
+        return F.maxout(F.linear(x, self.weight, self.bias), self.k)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, k={self.k}"
+
+
+class _BatchNorm(Module):
+    _ndims: tuple = ()
+    _layout = ""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True):
+        super().__init__()
+        self.num_features = int(num_features)
+        self.eps, self.momentum = float(eps), float(momentum)
+        if not 0.0 <= self.momentum <= 1.0:
+            raise ValueError(f"{type(self).__name__}: momentum must be in [0, 1], got {momentum}")
+        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+        c = self.num_features
+        self.weight = _param(np.ones(c), "weight") if affine else None    # gamma
+        self.bias = _param(np.zeros(c), "bias") if affine else None       # beta
+        self.register_buffer("running_mean", np.zeros(c) if track_running_stats else None)
+        self.register_buffer("running_var", np.ones(c) if track_running_stats else None)
+
+    @property
+    def gamma(self):
+        """The learned scale (the lecture's gamma), also called weight."""
+        return self.weight
+
+    @property
+    def beta(self):
+        """The learned shift (the lecture's beta), also called bias."""
+        return self.bias
+
+    def forward(self, x):
+        shape = x.shape if hasattr(x, "shape") else np.shape(x)
+        if len(shape) not in self._ndims:
+            raise ValueError(f"{type(self).__name__}: expected input of shape {self._layout}, "
+                             f"got {tuple(shape)}")
+        if shape[1] != self.num_features:
+            raise ValueError(f"{type(self).__name__}: input of shape {tuple(shape)} has "
+                             f"{shape[1]} features/channels on axis 1, expected "
+                             f"{self.num_features}")
+        use_batch = self.training or self.running_mean is None
+        return F.batch_norm(x, self.weight, self.bias, self.running_mean, self.running_var,
+                            training=use_batch, momentum=self.momentum, eps=self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm per feature: y = gamma * (x - mean) / sqrt(var + eps) + beta.
+
+    Shapes: x (N, C) or (N, C, L) -> y like x; weight (gamma) ones (C,), bias (beta) zeros
+    (C,); buffers running_mean zeros (C,), running_var ones (C,). Training: batch statistics,
+    running statistics updated with momentum; eval(): the running statistics.
+    """
+
+    _ndims = (2, 3)
+    _layout = "(N, C) or (N, C, L)"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Spatial batch norm: one mean and one std per channel, over N, H and W.
+
+    Shapes: x (N, C, H, W) -> y like x; parameters and buffers as BatchNorm1d's, (C,).
+    """
+
+    _ndims = (4,)
+    _layout = "(N, C, H, W)"
+
+
+class LayerNorm(Module):
+    """Layer norm over the trailing axes given by normalized_shape (an int: the last axis).
+
+    y = gamma * (x - mean) / sqrt(var + eps) + beta, statistics per example
+    Shapes: x (..., *normalized_shape) -> y like x; weight ones, bias zeros of
+    normalized_shape. The same in training and evaluation.
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
+            else tuple(normalized_shape)
+        self.normalized_shape = tuple(int(s) for s in shape)
+        self.eps = float(eps)
+        self.elementwise_affine = bool(elementwise_affine)
+        if elementwise_affine:
+            self.weight = _param(np.ones(self.normalized_shape), "weight")
+            self.bias = _param(np.zeros(self.normalized_shape), "bias")
+        else:
+            self.weight = self.bias = None
+
+    def forward(self, x):
+        gamma, beta = self.weight, self.bias
+        if gamma is None:
+            dt = x.dtype if hasattr(x, "dtype") and x.dtype.kind == "f" else np.float64
+            gamma = np.ones(self.normalized_shape, dtype=dt)
+            beta = np.zeros(self.normalized_shape, dtype=dt)
+        return F.layer_norm(x, gamma, beta, eps=self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class Dropout(Module):
+    """Inverted dropout with drop probability p while training; the identity in eval().
+
+    y = x * mask / (1 - p), mask ~ Bernoulli(1 - p). rng: a Generator or an int seed, kept
+    by the module, so a seeded model draws the same masks run after run.
+    """
+
+    def __init__(self, p=0.5, rng=None):
+        super().__init__()
+        p = float(p)
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p is the probability of dropping a unit and must be in "
+                             f"[0, 1], got {p}")
+        self.p = p
+        self.rng = _make_rng(rng, "Dropout")
+
+    def forward(self, x):
+        return F.dropout(x, self.p, training=self.training, rng=self.rng)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
