@@ -382,7 +382,7 @@ def _apply(cls, *args, **kwargs):
         if type(d0) is _float and type(d1) is _float and cls.sforward is not None:
             ctx = cls()
             try:
-                out = cls.sforward(ctx, d0, d1, **kwargs)
+                out = cls.sforward(ctx, d0, d1, **kwargs) if kwargs else cls.sforward(ctx, d0, d1)
                 ctx.scalar = True
             except (OverflowError, ZeroDivisionError, ValueError):
                 out = None  # edge cases (inf, nan, poles) take the array path's numpy semantics
@@ -396,7 +396,7 @@ def _apply(cls, *args, **kwargs):
         if type(d0) is _float and cls.sforward is not None:
             ctx = cls()
             try:
-                out = cls.sforward(ctx, d0, **kwargs)
+                out = cls.sforward(ctx, d0, **kwargs) if kwargs else cls.sforward(ctx, d0)
                 ctx.scalar = True
             except (OverflowError, ZeroDivisionError, ValueError):
                 out = None
@@ -420,12 +420,12 @@ def _apply(cls, *args, **kwargs):
     v._grad = None
     v.label = None
     v._pass = None
-    if needs and _mode.enabled:
+    if needs and (_mode.special == 0 or _mode.enabled):
         v.requires_grad = True
         ctx.parents = vals
         ctx.kwargs = kwargs
         v._ctx = ctx
-        if _mode.anomaly:
+        if _mode.special and _mode.anomaly:
             from .anomaly import _check_forward
 
             _check_forward(ctx, v)
@@ -496,7 +496,7 @@ def _backward(root: Value, grad):
             "constants only, or by detach())")
     seed = _seed(root, grad)
     order = backward_order(root)
-    anomaly = _mode.anomaly
+    anomaly = _mode.special and _mode.anomaly
     root._pass = seed
     for node in reversed(order):
         g = node._pass

@@ -19,14 +19,45 @@ import threading
 import numpy as np
 
 
-class _GradMode(threading.local):
-    """Per-thread switches: recording the graph (``no_grad``) and anomaly detection."""
+class _Modes:
+    """Per-thread switches: recording the graph (``no_grad``) and anomaly detection.
 
-    enabled = True
-    anomaly = False
+    ``enabled`` and ``anomaly`` read and write this thread's setting. ``special`` counts the
+    threads whose settings differ from the defaults, so the hot path of every op only reads
+    one plain attribute (``special == 0``) while no thread is inside no_grad or anomaly mode.
+    """
+
+    def __init__(self):
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self.special = 0
+
+    def _set(self, name, value, default):
+        value = bool(value)
+        old = getattr(self._local, name, default)
+        setattr(self._local, name, value)
+        if old != value:
+            with self._lock:
+                self.special += 1 if value != default else -1
+
+    @property
+    def enabled(self) -> bool:
+        return getattr(self._local, "enabled", True)
+
+    @enabled.setter
+    def enabled(self, value):
+        self._set("enabled", value, True)
+
+    @property
+    def anomaly(self) -> bool:
+        return getattr(self._local, "anomaly", False)
+
+    @anomaly.setter
+    def anomaly(self, value):
+        self._set("anomaly", value, False)
 
 
-_mode = _GradMode()
+_mode = _Modes()
 
 
 def is_grad_enabled() -> bool:
