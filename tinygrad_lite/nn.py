@@ -306,7 +306,12 @@ class Module:
         """Dotted name -> a copy of the array, for every parameter and buffer."""
         state = OrderedDict()
         for name, kind, target in self._state_entries():
-            arr = target.data if kind == "param" else target[0]._buffers[target[1]]
+            if kind == "buffer":
+                arr = target[0]._buffers[target[1]]
+            elif target.ndim == 0:  # item() keeps a scalar's fast float storage
+                arr = np.array(target.item(), dtype=target.dtype)
+            else:
+                arr = target.data
             state[name] = np.array(arr, copy=True)
         return state
 
