@@ -1,0 +1,132 @@
+"""Weight initialization: what the scale of W does to the activations of a deep network.
+
+10 layers of 500 units on 1000 unit-gaussian inputs (CS231n lecture 6):
+
+* tanh, W ~ N(0, 0.01^2): each layer multiplies the std by about sqrt(500) * 0.01 = 0.22, so
+  by layer 10 the activations have collapsed toward 0 (and so have the weight gradients).
+* tanh, W ~ N(0, 1): the pre-activations are huge, tanh sits at +-1 where its gradient is 0.
+* tanh, Xavier (std 1/sqrt(fan_in)): the variance is kept, layer after layer keeps a spread.
+* ReLU, Xavier: ReLU zeroes half its inputs, so the variance halves at every layer.
+* ReLU, He (std sqrt(2/fan_in)): the factor 2 makes up for it; every layer keeps its std.
+
+Run:  python examples/weight_init.py [--quick] [--out DIR]
+"""
+import argparse
+import os
+
+import numpy as np
+
+from tinygrad_lite import Value, no_grad
+import tinygrad_lite.functional as F
+import tinygrad_lite.init as init
+from tinygrad_lite.monitor import activation_stats
+
+SCHEMES = {
+    # name: (activation, init function of shape and rng)
+    "tanh, std 0.01": ("tanh", lambda shape, rng: init.normal(shape, std=0.01, rng=rng)),
+    "tanh, std 1.0": ("tanh", lambda shape, rng: init.normal(shape, std=1.0, rng=rng)),
+    "tanh, Xavier": ("tanh", init.xavier),
+    "ReLU, Xavier": ("relu", init.xavier),
+    "ReLU, He": ("relu", init.he),
+}
+
+
+def forward_stats(X, activation, make_weight, n_layers, width, rng):
+    """Run X through n_layers of width units; the ActivationStats of every layer's output."""
+    h = Value(X, requires_grad=False)
+    stats = []
+    for layer in range(n_layers):
+        W = Value(make_weight((h.shape[1], width), rng), requires_grad=False)
+        z = h @ W
+        h = F.tanh(z) if activation == "tanh" else F.relu(z)
+        value_range = (-1.0, 1.0) if activation == "tanh" else (0.0, 3.0)  # same for every layer
+        stats.append(activation_stats(h, kind=activation, name=f"layer {layer + 1}",
+                                      range=value_range))
+    return stats
+
+
+def plot(results, path):
+    """Histograms of every layer (rows: schemes, columns: layers); returns the figure."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n_rows, n_cols = len(results), len(next(iter(results.values())))
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(1.6 * n_cols, 1.5 * n_rows),
+                             squeeze=False)
+    for r, (name, stats) in enumerate(results.items()):
+        for c, s in enumerate(stats):
+            ax = axes[r, c]
+            ax.stairs(s.hist, s.bin_edges, fill=True,
+                      color="tab:blue" if "tanh" in name else "tab:orange")
+            ax.set_yticks([])
+            if "ReLU" in name:  # cut the spike at 0 (half the units) so the rest shows
+                ax.set_ylim(0, 1.1 * max(s.hist[1:].max(), 1))
+            ax.tick_params(labelsize=6)
+            ax.set_title(f"L{c + 1} std {s.std:.2g}", fontsize=7)
+            if c == 0:
+                ax.set_ylabel(name, fontsize=7)
+    fig.suptitle("activations per layer, 10 layers of 500 units (ReLU rows: the spike at 0 is "
+                 "cut off)", fontsize=9)
+    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.05, top=0.9, wspace=0.25, hspace=0.6)
+    fig.savefig(path, dpi=90)
+    return fig
+
+
+def main(quick=False, out="figures"):
+    """Measure every scheme; returns {scheme: {"std": [...], "mean": [...], "saturated": [...]}}."""
+    n_examples = 200 if quick else 1000
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n_examples, 1000))
+    results = {}
+    with no_grad():
+        for name, (activation, make_weight) in SCHEMES.items():
+            results[name] = forward_stats(X, activation, make_weight, 10, 500, rng)
+
+    numbers = {}
+    for name, stats in results.items():
+        numbers[name] = {
+            "std": [s.std for s in stats],
+            "mean": [s.mean for s in stats],
+            "saturated": [s.saturated for s in stats],
+            "hist": [s.hist for s in stats],
+            "bin_edges": [s.bin_edges for s in stats],
+        }
+        stds = " ".join(f"{s:.2g}" for s in numbers[name]["std"])
+        print(f"{name:>15}: std per layer {stds}")
+
+    small = numbers["tanh, std 0.01"]["std"]
+    large = numbers["tanh, std 1.0"]["saturated"]
+    xavier = numbers["tanh, Xavier"]["std"]
+    relu_std = np.array(numbers["ReLU, Xavier"]["std"])
+    he_std = np.array(numbers["ReLU, He"]["std"])
+    variance_ratio = float(np.mean((relu_std[1:] / relu_std[:-1]) ** 2))
+    he_spread = float(max(he_std.max() / he_std[0], he_std[0] / he_std.min()))
+    print()
+    print("claim -> measured")
+    print(f"std 0.01 collapses toward 0: layer 10 std / layer 1 std = {small[-1] / small[0]:.2g}")
+    print(f"std 1.0 saturates at +-1: fraction |a| > 0.99 from {min(large):.0%} to {max(large):.0%}")
+    print(f"Xavier keeps a spread (tanh): layer 10 std {xavier[-1]:.3f} (layer 1: {xavier[0]:.3f})")
+    print(f"ReLU + Xavier halves the variance: mean variance ratio per layer {variance_ratio:.3f}")
+    print(f"ReLU + He keeps it: every layer's std within a factor {he_spread:.2f} of layer 1's")
+
+    figure = None
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("matplotlib is not installed (pip install tinygrad_lite[viz]): no figure")
+    else:
+        os.makedirs(out, exist_ok=True)
+        figure = os.path.join(out, "weight_init.png")
+        plot(results, figure)
+        print(f"histograms: {figure}")
+    return {"schemes": numbers, "relu_xavier_variance_ratio": variance_ratio,
+            "he_spread": he_spread, "figure": figure}
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer examples (CI)")
+    parser.add_argument("--out", default="figures", help="folder for the figure")
+    args = parser.parse_args()
+    main(quick=args.quick, out=args.out)
