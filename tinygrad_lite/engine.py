@@ -11,6 +11,9 @@ Every graph walk is iterative: a chain a million ops deep backpropagates without
 """
 from __future__ import annotations
 
+import itertools
+from operator import attrgetter
+
 import numpy as np
 
 from .function import Function, _mode, no_grad, unbroadcast
@@ -18,6 +21,7 @@ from .function import Function, _mode, no_grad, unbroadcast
 __all__ = ["Value", "no_grad", "backward_order"]
 
 _float = float
+_next_id = itertools.count(1).__next__
 _ndarray = np.ndarray
 _f64 = np.dtype(np.float64)
 
@@ -50,7 +54,8 @@ class Value:
     * ``.op``: the op that made it ("" for a leaf); ``.parents``: its inputs, in order.
     """
 
-    __slots__ = ("_data", "_grad", "requires_grad", "label", "_ctx", "_pass", "__weakref__")
+    # _id: creation order, so sorting by it is a topological order of any graph
+    __slots__ = ("_data", "_grad", "requires_grad", "label", "_ctx", "_pass", "_id", "__weakref__")
     __array_ufunc__ = None  # ndarray (op) Value defers to Value's reflected operators
 
     def __init__(self, data, requires_grad=True, label=None, dtype=None):
@@ -68,6 +73,7 @@ class Value:
         self.label = label
         self._ctx = None
         self._pass = None
+        self._id = _next_id()
 
     # -- data and grad ---------------------------------------------------------------------
     @property
@@ -152,8 +158,8 @@ class Value:
     def detach(self) -> "Value":
         """A new leaf sharing this Value's data, cut from the graph (requires_grad=False)."""
         v = Value.__new__(Value)
-        v._data, v._grad, v.requires_grad, v.label, v._ctx, v._pass = (
-            self._data, None, False, self.label, None, None)
+        v._data, v._grad, v.requires_grad, v.label, v._ctx, v._pass, v._id = (
+            self._data, None, False, self.label, None, None, _next_id())
         return v
 
     def __len__(self):
@@ -192,28 +198,28 @@ class Value:
 
     # -- operators -------------------------------------------------------------------------
     def __add__(self, other):
-        return _ops.Add.apply(self, other)
+        return _scalar2(_ops.Add, self, other, False)
 
     def __radd__(self, other):
-        return _ops.Add.apply(other, self)
+        return _scalar2(_ops.Add, self, other, True)
 
     def __sub__(self, other):
-        return _ops.Sub.apply(self, other)
+        return _scalar2(_ops.Sub, self, other, False)
 
     def __rsub__(self, other):
-        return _ops.Sub.apply(other, self)
+        return _scalar2(_ops.Sub, self, other, True)
 
     def __mul__(self, other):
-        return _ops.Mul.apply(self, other)
+        return _scalar2(_ops.Mul, self, other, False)
 
     def __rmul__(self, other):
-        return _ops.Mul.apply(other, self)
+        return _scalar2(_ops.Mul, self, other, True)
 
     def __truediv__(self, other):
-        return _ops.Div.apply(self, other)
+        return _scalar2(_ops.Div, self, other, False)
 
     def __rtruediv__(self, other):
-        return _ops.Div.apply(other, self)
+        return _scalar2(_ops.Div, self, other, True)
 
     def __pow__(self, p):
         if isinstance(p, Value):
@@ -343,7 +349,7 @@ _new = object.__new__
 def _leaf(data) -> Value:
     """A constant leaf (no grad) around data that is already a float or an ndarray."""
     v = _new(Value)
-    v._data, v._grad, v.requires_grad, v.label, v._ctx, v._pass = data, None, False, None, None, None
+    v._data, v._grad, v.requires_grad, v.label, v._ctx, v._pass, v._id = data, None, False, None, None, None, 0
     return v
 
 
@@ -420,6 +426,7 @@ def _apply(cls, *args, **kwargs):
     v._grad = None
     v.label = None
     v._pass = None
+    v._id = _next_id()
     if needs and (_mode.special == 0 or _mode.enabled):
         v.requires_grad = True
         ctx.parents = vals
@@ -437,6 +444,56 @@ def _apply(cls, *args, **kwargs):
 
 Function.apply = classmethod(_apply)
 
+_EMPTY = {}
+
+
+def _scalar2(cls, a, b, swap):
+    """The fast path of a binary op on float64 scalars, called by Value's operators.
+
+    ``a`` is the Value whose operator was called, ``b`` the other operand; ``swap`` for the
+    reflected operators (``2 * x``). Anything else goes through the general ``_apply``.
+    """
+    da = a._data
+    tb = type(b)
+    if type(da) is _float and cls.sforward is not None:
+        if tb is Value:
+            db = b._data
+        elif tb is _float or tb is int:
+            db = _float(b)
+            b = _new(Value)
+            b._data, b._grad, b.requires_grad, b.label, b._ctx, b._pass, b._id = db, None, False, None, None, None, 0
+        else:
+            db = None
+        if type(db) is _float:
+            if swap:
+                a, b, da, db = b, a, db, da
+            ctx = cls()
+            try:
+                out = cls.sforward(ctx, da, db)
+            except (OverflowError, ZeroDivisionError, ValueError):
+                return _apply(cls, a, b)
+            ctx.scalar = True
+            v = _new(Value)
+            v._data = out
+            v._grad = None
+            v.label = None
+            v._pass = None
+            v._id = _next_id()
+            if (a.requires_grad or b.requires_grad) and (_mode.special == 0 or _mode.enabled):
+                v.requires_grad = True
+                ctx.parents = (a, b)
+                ctx.kwargs = _EMPTY
+                v._ctx = ctx
+                if _mode.special and _mode.anomaly:
+                    from .anomaly import _check_forward
+
+                    _check_forward(ctx, v)
+            else:
+                v.requires_grad = False
+                v._ctx = None
+            return v
+    return _apply(cls, b, a) if swap else _apply(cls, a, b)
+
 
 def _op_error(cls, e, arrays):
     msg = str(e)
@@ -446,33 +503,34 @@ def _op_error(cls, e, arrays):
     return type(e)(f"{cls.op}: {msg} (input shapes {shapes})")
 
 
+_by_id = attrgetter("_id")
+
+
 def backward_order(root: Value) -> list:
     """Every Value that requires grad and that ``root`` depends on, inputs before outputs.
 
-    Iterative depth-first search with an explicit stack (no recursion, any depth).
+    An iterative walk (explicit stack, any depth) collects them; sorting by creation order
+    then gives a topological order, since a Value is always created after its inputs.
     """
     if not root.requires_grad:
         return []
-    order = []
     seen = {root}
-    empty = ()
-    ctx = root._ctx
-    stack = [(root, iter(ctx.parents if ctx is not None else empty))]
-    push = stack.append
+    nodes = [root]
+    stack = [root]
     pop = stack.pop
+    push = stack.append
+    keep = nodes.append
     add = seen.add
     while stack:
-        node, it = stack[-1]
-        for p in it:
-            if p.requires_grad and p not in seen:
-                add(p)
-                c = p._ctx
-                push((p, iter(c.parents if c is not None else empty)))
-                break
-        else:
-            pop()
-            order.append(node)
-    return order
+        ctx = pop()._ctx
+        if ctx is not None:
+            for p in ctx.parents:
+                if p.requires_grad and p not in seen:
+                    add(p)
+                    keep(p)
+                    push(p)
+    nodes.sort(key=_by_id)
+    return nodes
 
 
 def _seed(root: Value, grad):
