@@ -100,10 +100,11 @@ class Conv2d(Function):
         needs = ctx.needs_input_grad
         dw = db = dx = None
         if needs[1]:
-            # sum over examples and positions of grad (F, P) times cols^T (P, K)
-            dw = np.tensordot(g, ctx.cols, axes=([0, 2], [0, 2])).reshape(ctx.w_shape)
+            # sum over examples of grad_n (F, P) @ cols_n^T (P, K): batched products, then a
+            # sum (faster than tensordot, which copies both operands into one big matrix)
+            dw = np.matmul(g, ctx.cols.transpose(0, 2, 1)).sum(axis=0).reshape(ctx.w_shape)
         if ctx.has_bias and needs[2]:
-            db = g.sum(axis=(0, 2))
+            db = np.einsum("nfp->f", g)
         if needs[0]:
             dcols = np.matmul(ctx.w2.T, g).reshape(n, c, kh, kw, ho, wo)  # (N, C, kh, kw, Ho, Wo)
             dxp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=dcols.dtype)  # col2im
@@ -147,15 +148,24 @@ class MaxPool2d(Function):
             xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
         else:
             xp = x
-        out = None
-        for _, _, view in _windows(xp, kh, kw, sh, sw, ho, wo):
-            out = view.copy() if out is None else np.maximum(out, view, out=out)
-        # index of the first maximum of each window, in row-major window order
-        arg = np.full(out.shape, kh * kw - 1, dtype=np.int32 if kh * kw > 255 else np.uint8)
-        for t, (_, _, view) in reversed(list(enumerate(_windows(xp, kh, kw, sh, sw, ho, wo)))):
-            np.copyto(arg, t, where=view == out)
-        ctx.save(arg=arg, x_shape=x.shape, kernel=(kh, kw), stride=(sh, sw), padding=(ph, pw),
-                 out_hw=(ho, wo))
+        views = [view for _, _, view in _windows(xp, kh, kw, sh, sw, ho, wo)]
+        out = views[0].copy()  # (N, C, Ho, Wo)
+        for view in views[1:]:
+            np.maximum(out, view, out=out)
+        # the first maximum of each window, in row-major window order, takes the gradient
+        winners = []
+        taken = None
+        for view in views[:-1]:
+            win = view == out
+            if taken is None:
+                taken = win.copy()
+            else:
+                win &= ~taken
+                taken |= win
+            winners.append(win)
+        winners.append(~taken if taken is not None else np.ones(out.shape, dtype=bool))
+        ctx.save(winners=winners, x_shape=x.shape, kernel=(kh, kw), stride=(sh, sw),
+                 padding=(ph, pw), out_hw=(ho, wo))
         return out
 
     @staticmethod
@@ -165,13 +175,15 @@ class MaxPool2d(Function):
         sh, sw = ctx.stride
         ph, pw = ctx.padding
         ho, wo = ctx.out_hw
-        arg = ctx.arg
-        dxp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=grad_out.dtype)
-        overlap = sh < kh or sw < kw
-        for t, (_, _, view) in enumerate(_windows(dxp, kh, kw, sh, sw, ho, wo)):
-            winner = arg == t
-            if overlap:
-                view += np.where(winner, grad_out, 0)
+        tiled = (sh, sw) == (kh, kw) and not (ph or pw) and h == ho * kh and wd == wo * kw
+        if tiled:  # the windows cover every input exactly once: write, no zeros, no sums
+            dxp = np.empty((n, c, h, wd), dtype=grad_out.dtype)
+        else:
+            dxp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=grad_out.dtype)
+        views = _windows(dxp, kh, kw, sh, sw, ho, wo)
+        for win, (_, _, view) in zip(ctx.winners, views):
+            if tiled:
+                np.multiply(grad_out, win, out=view)
             else:
-                view[...] = np.where(winner, grad_out, 0)  # disjoint windows: no sum needed
+                view += grad_out * win  # overlapping windows add up where they share an input
         return dxp[:, :, ph:ph + h, pw:pw + wd]

@@ -74,9 +74,9 @@ class BatchNorm(Function):
             if count <= 1:
                 raise ValueError(f"{op}: expected more than 1 value per channel when training, "
                                  f"got input of shape {x.shape}")
-            mean = x3.mean(axis=(0, 2))  # (C,)
-            centred = x3 - mean[:, None]
-            var = np.square(centred).mean(axis=(0, 2))  # (C,) biased
+            mean = np.einsum("ncl->c", x3) / count  # (C,)
+            centred = x3 - mean[:, None]  # (N, C, L)
+            var = np.einsum("ncl,ncl->c", centred, centred) / count  # (C,) biased
             if rm is not None or rv is not None:
                 m = float(momentum)
                 if not 0.0 <= m <= 1.0:
@@ -91,31 +91,36 @@ class BatchNorm(Function):
             if rm is None or rv is None:
                 raise ValueError(f"{op}: evaluation (training=False) needs running_mean and "
                                  f"running_var")
-            mean = rm.astype(x.dtype, copy=False)
+            centred = x3 - rm.astype(x.dtype, copy=False)[:, None]
             var = rv.astype(x.dtype, copy=False)
-            centred = x3 - mean[:, None]
         inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)  # (C,)
-        x_hat = centred * inv_std[:, None]  # (N, C, L)
-        out = x_hat * gamma[:, None] + beta[:, None]
-        ctx.save(x_hat=x_hat, inv_std=inv_std, gamma=gamma, training=bool(training),
+        scale = inv_std * gamma  # (C,): y = centred * scale + beta, one pass and one add
+        out = centred * scale[:, None]
+        out += beta[:, None]
+        ctx.save(centred=centred, inv_std=inv_std, gamma=gamma, training=bool(training),
                  in_shape=x.shape)
         return out.reshape(x.shape)
 
     @staticmethod
     def backward(ctx, grad_out):
-        g = grad_out.reshape(ctx.x_hat.shape)  # (N, C, L)
-        x_hat = ctx.x_hat
-        dbeta = g.sum(axis=(0, 2))  # (C,)
-        dgamma = (g * x_hat).sum(axis=(0, 2))
-        scale = ctx.gamma * ctx.inv_std  # (C,)
+        g = grad_out.reshape(ctx.centred.shape)  # (N, C, L)
+        centred, inv_std = ctx.centred, ctx.inv_std
+        dbeta = np.einsum("ncl->c", g)  # (C,)
+        dgamma = np.einsum("ncl,ncl->c", g, centred) * inv_std  # sum(grad * x_hat)
+        scale = ctx.gamma * inv_std  # (C,)
+        dx = g * scale[:, None]
         if ctx.training:
             count = g.shape[0] * g.shape[2]
-            # mean(g_hat) = gamma * mean(g); mean(g_hat * x_hat) = gamma * mean(g * x_hat)
-            dx = (g - (dbeta / count)[:, None] - x_hat * (dgamma / count)[:, None]) \
-                * scale[:, None]
-        else:
-            dx = g * scale[:, None]
+            # (g_hat - mean(g_hat) - x_hat * mean(g_hat * x_hat)) * inv_std, with
+            # x_hat = centred * inv_std, written as g * scale + centred * b + d per channel
+            dx += centred * (-scale * inv_std * dgamma / count)[:, None]
+            dx += (-scale * dbeta / count)[:, None]
         return dx.reshape(ctx.in_shape), dgamma, dbeta
+
+    @property
+    def x_hat(self):
+        """The normalized input (x - mean) / sqrt(var + eps), recomputed for inspection."""
+        return (self.centred * self.inv_std[:, None]).reshape(self.in_shape)
 
 
 def _norm_axes(x, gamma, op):
