@@ -1,0 +1,57 @@
+"""Escaping of user-supplied strings (labels, parameter names) for DOT, SVG, HTML and JS.
+
+A label such as ``<script>``, ``a"b``, ``{x|y}`` or ``C:\\tmp`` must render literally and
+inject nothing, whichever of the three languages it lands in:
+
+* ``html(s)``: text inside an HTML-like DOT label (``label=<...>``), an SVG or an HTML page.
+* ``dot_string(s)``: the inside of a double-quoted DOT string (tooltips, ids), where ``\\``
+  starts an escape (``\\n``, ``\\N``, ``\\G``) and ``&amp;`` is read as an entity.
+* ``script_json(obj)``: JSON to embed inside ``<script>...</script>`` of an HTML page.
+
+Control characters (which XML forbids, so an SVG holding one would not parse) are shown as
+``\\xNN``.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+__all__ = ["html", "dot_string", "script_json", "printable"]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def printable(s) -> str:
+    """``str(s)`` with control characters other than tab and newline shown as ``\\xNN``."""
+    s = str(s)
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s)
+
+
+def html(s, newline: str = "<BR/>") -> str:
+    """Escape text for an HTML-like DOT label, SVG or HTML: & < > " ' become entities.
+
+    Newlines become ``newline`` (``<BR/>`` for a DOT HTML label; pass ``"<br>"`` for an
+    HTML page). Braces, bars and backslashes are plain characters there and stay as they are.
+    """
+    s = printable(s)
+    s = (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+         .replace('"', "&quot;").replace("'", "&#39;"))
+    return s.replace("\r\n", "\n").replace("\n", newline)
+
+
+def dot_string(s) -> str:
+    """Escape text for the inside of a double-quoted DOT string, to be read back literally.
+
+    ``\\`` doubles (so ``\\N`` or ``\\G`` is never expanded), ``"`` is backslashed, ``&``
+    becomes ``&amp;`` (Graphviz decodes entities in strings), a newline becomes ``\\n``.
+    """
+    s = printable(s)
+    s = s.replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
+    return s.replace("\r\n", "\n").replace("\n", "\\n")
+
+
+def script_json(obj) -> str:
+    """JSON safe to place inside ``<script>``: no ``</script>``, ``<!--`` or line separators."""
+    s = json.dumps(obj, ensure_ascii=False, allow_nan=False)
+    return (s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
