@@ -362,10 +362,8 @@ def _lift(x, like) -> Value:
     if isinstance(x, Value):
         return x
     if isinstance(x, (int, float, np.number)) and not isinstance(x, bool):
-        ld = like._data if isinstance(like, Value) else None
-        if ld is None or type(ld) is _float or ld.dtype == _f64:
-            return _leaf(_float(x))
-        return _leaf(np.asarray(x, dtype=ld.dtype))
+        # a Python float: numpy treats it as a weak scalar, so float32 stays float32
+        return _leaf(_float(x))
     return Value(x, requires_grad=False)
 
 
@@ -412,9 +410,9 @@ def _apply(cls, *args, **kwargs):
         needs = any(v.requires_grad for v in vals)
     if out is None:
         ctx = cls()
-        arrays = [np.array(v._data) if type(v._data) is _float else v._data for v in vals]
+        arrays = _arrays(cls, vals)
         try:
-            out = cls.forward(ctx, *arrays, **kwargs)
+            out = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
         except (ValueError, TypeError, IndexError) as e:
             raise _op_error(cls, e, arrays) from None
         if type(out) is not _ndarray:
@@ -443,6 +441,24 @@ def _apply(cls, *args, **kwargs):
 
 
 Function.apply = classmethod(_apply)
+
+
+def _arrays(cls, vals):
+    """The inputs' data for ``forward``: ndarrays, and Python floats where that is safe.
+
+    Ops marked ``scalar_ok`` (+ - * /) take a float next to an array as it is: numpy treats a
+    Python float as a weak scalar (float32 stays float32) and it is the fastest operand. Other
+    ops get 0-d arrays: a constant takes the dtype of the op's first float array input.
+    """
+    datas = [v._data for v in vals]
+    floats = [type(d) is _float for d in datas]
+    if not any(floats):
+        return datas
+    if cls.scalar_ok and not all(floats):
+        return datas
+    like = next((d.dtype for d in datas if type(d) is _ndarray and d.dtype.kind == "f"), _f64)
+    return [np.array(d, dtype=_f64 if v.requires_grad else like) if f else d
+            for d, v, f in zip(datas, vals, floats)]
 
 _EMPTY = {}
 
@@ -597,7 +613,13 @@ def _backward(root: Value, grad):
             _check_backward(ctx, node, grads)
         for p, pg in zip(ctx.parents, grads):
             if pg is not None and p.requires_grad:
-                _send(p, pg, ctx)
+                pd = p._data
+                # the common case inline: an array of the input's shape and dtype, first arrival
+                if (p._pass is None and type(pg) is _ndarray and type(pd) is _ndarray
+                        and pg.shape == pd.shape and pg.dtype == pd.dtype):
+                    p._pass = pg
+                else:
+                    _send(p, pg, ctx)
 
 
 def _send(p, pg, ctx):

@@ -146,6 +146,7 @@ class Function:
     sforward = None
     sbackward = None
     scalar = False  # set on a context whose forward ran on Python floats
+    scalar_ok = False  # forward/backward accept a Python float input beside arrays
     creation_site = None  # "file:line" of user code, recorded in anomaly mode only
 
     def __init_subclass__(cls, **kwargs):

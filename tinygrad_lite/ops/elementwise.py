@@ -18,6 +18,7 @@ class Add(Function):
     """a + b (broadcasting)."""
 
     op = "+"
+    scalar_ok = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -43,6 +44,7 @@ class Sub(Function):
     """a - b (broadcasting)."""
 
     op = "-"
+    scalar_ok = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -50,7 +52,7 @@ class Sub(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g, -g
+        return g, (-g if ctx.parents[1].requires_grad else None)
 
     @staticmethod
     def sforward(ctx, a, b):
@@ -69,6 +71,7 @@ class Mul(Function):
     """a * b (broadcasting). d/da = b, d/db = a."""
 
     op = "*"
+    scalar_ok = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -78,7 +81,8 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g * ctx.b, g * ctx.a
+        pa, pb = ctx.parents  # skip the product nobody needs (a constant factor's gradient)
+        return (g * ctx.b if pa.requires_grad else None), (g * ctx.a if pb.requires_grad else None)
 
     @staticmethod
     def sforward(ctx, a, b):
@@ -99,6 +103,7 @@ class Div(Function):
     """a / b (broadcasting). d/da = 1/b, d/db = -a/b**2."""
 
     op = "/"
+    scalar_ok = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -110,7 +115,7 @@ class Div(Function):
     @staticmethod
     def backward(ctx, g):
         gb = g / ctx.b
-        return gb, -gb * ctx.out
+        return gb, (-gb * ctx.out if ctx.parents[1].requires_grad else None)
 
     @staticmethod
     def sforward(ctx, a, b):
