@@ -1,0 +1,350 @@
+"""The timing protocol every benchmark shares: pinned threads, alternating rounds, paired ratios.
+
+Import this module first, before numpy or torch: it pins the thread count of every BLAS and
+OpenMP pool through the environment (``--threads N``, default 1) and puts the checkout's
+``tinygrad_lite`` first on ``sys.path``, so the code measured is the code beside it.
+
+Protocol (``compare``):
+
+* each case is one zero-argument callable that runs the workload once;
+* each case is warmed up, then calibrated to ``number`` calls per timing (at least
+  ``min_time`` seconds, so a timing is never a single clock tick);
+* ``rounds`` rounds follow; in each, every case is timed once, in an order that rotates from
+  round to round, after a ``gc.collect()`` so each starts from the same heap. The garbage
+  collector stays on during a timing (unlike ``timeit``): its cost is part of what users pay;
+* per case: median, min and max over rounds of the time per call; the ratio against the
+  baseline is the median over rounds of (case / baseline) within the same round, so slow
+  drift of a shared machine cancels out.
+
+Memory is measured in a fresh process per system (``run_child``): peak resident set size
+(VmHWM, reset after imports through /proc/self/clear_refs where Linux allows it) minus the
+resident set size after imports.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "BLIS_NUM_THREADS")
+
+
+def _threads_from_argv(argv) -> int:
+    for i, a in enumerate(argv):
+        if a == "--threads" and i + 1 < len(argv):
+            return int(argv[i + 1])
+        if a.startswith("--threads="):
+            return int(a.split("=", 1)[1])
+    return int(os.environ.get("BENCH_THREADS", "1"))
+
+
+THREADS = _threads_from_argv(sys.argv)
+for _var in _THREAD_VARS:  # before numpy and torch are imported: their pools read these once
+    os.environ[_var] = str(THREADS)
+os.environ["BENCH_THREADS"] = str(THREADS)  # children inherit the same pinning
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+if "numpy" in sys.modules or "torch" in sys.modules:  # pragma: no cover
+    import warnings
+
+    warnings.warn("benchmarks: numpy or torch was imported before _harness; the thread "
+                  "pinning may not apply", stacklevel=2)
+
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+from dataclasses import asdict, dataclass, field  # noqa: E402
+
+MiB = 1024 * 1024
+
+
+# -- optional peers ----------------------------------------------------------------------------
+def import_torch():
+    """torch pinned to THREADS threads, or None when the bench extra is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(THREADS)
+    try:
+        torch.set_num_interop_threads(THREADS)
+    except RuntimeError:  # already set, or parallel work already started
+        pass
+    return torch
+
+
+def import_micrograd():
+    """micrograd's (engine, nn) modules, or None when the bench extra is not installed."""
+    try:
+        from micrograd import engine, nn
+    except ImportError:
+        return None
+    return engine, nn
+
+
+# -- results ----------------------------------------------------------------------------------
+@dataclass
+class Row:
+    """One line of a table: a case's time per call over the rounds, and its paired ratio."""
+
+    workload: str
+    case: str
+    median: float | None  # seconds per call (or the quantity in ``unit``)
+    min: float | None = None
+    max: float | None = None
+    ratio: float | None = None  # median over rounds of case / baseline in the same round
+    baseline: str | None = None
+    unit: str = "s"
+    rounds: int = 0
+    number: int = 0
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Target:
+    """A performance target of the issue, and whether this run meets it."""
+
+    workload: str
+    text: str
+    measured: float | None
+    limit: float | None
+    met: bool | None  # None: not measurable in this run (a peer is missing)
+    note: str = ""
+
+
+def ratio_ok(measured, limit):
+    """True/False against an upper limit; None when either side is missing."""
+    if measured is None or limit is None:
+        return None
+    return measured <= limit
+
+
+# -- timing -----------------------------------------------------------------------------------
+def _time_once(fn, number):
+    gc.collect()
+    t0 = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return (time.perf_counter() - t0) / number
+
+
+def _calibrate(fn, min_time):
+    """Calls per timing so that one timing lasts at least min_time seconds."""
+    number = 1
+    while True:
+        t = _time_once(fn, number)
+        if t * number >= min_time or number >= 1 << 20:
+            return number
+        number = max(number * 2, int(min_time / max(t, 1e-9) * 1.2) + 1)
+
+
+def compare(workload, cases, baseline=None, rounds=7, min_time=0.2, warmup=1, unit="s",
+            per=1, progress=True):
+    """Time every case in alternating rounds; return one Row per case.
+
+    cases: dict name -> zero-argument callable (one run). baseline: the name to divide by.
+    per: divide each time by this (e.g. the number of ops, for a time per op).
+    """
+    names = list(cases)
+    for name in names:
+        for _ in range(warmup):
+            cases[name]()
+    number = {name: _calibrate(cases[name], min_time) for name in names}
+    times = {name: [] for name in names}
+    for r in range(rounds):
+        k = r % len(names)
+        order = names[k:] + names[:k]  # rotate: no case always runs first or last
+        if r % 2:
+            order.reverse()
+        for name in order:
+            times[name].append(_time_once(cases[name], number[name]) / per)
+        if progress:
+            _progress(workload, r + 1, rounds)
+    rows = []
+    for name in names:
+        ts = times[name]
+        ratio = None
+        if baseline is not None and baseline in times:
+            ratio = statistics.median(t / b for t, b in zip(ts, times[baseline]))
+        rows.append(Row(workload, name, statistics.median(ts), min(ts), max(ts), ratio,
+                        baseline, unit, rounds, number[name]))
+    return rows
+
+
+def _progress(what, i, n):
+    if not sys.stderr.isatty():
+        return
+    width = 30
+    done = int(width * i / n)
+    sys.stderr.write(f"\r{what}: [{'#' * done}{'.' * (width - done)}] {i}/{n}")
+    if i == n:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def summarize(workload, case, values, baseline_values=None, baseline=None, unit="s", note="",
+              extra=None):
+    """A Row from values measured elsewhere (e.g. one per child process), paired by round."""
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return Row(workload, case, None, unit=unit, note=note, extra=extra or {})
+    ratio = None
+    if baseline_values:
+        pairs = [(v, b) for v, b in zip(values, baseline_values) if v is not None and b]
+        if pairs:
+            ratio = statistics.median(v / b for v, b in pairs)
+    return Row(workload, case, statistics.median(vals), min(vals), max(vals), ratio, baseline,
+               unit, len(vals), 1, note, extra or {})
+
+
+# -- memory, in a child process --------------------------------------------------------------
+def _status_kib(key):
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+class PeakRSS:
+    """Peak resident memory of this process from now on, in MiB above the current RSS.
+
+    Uses VmHWM after resetting it through /proc/self/clear_refs (Linux >= 4.0); elsewhere falls
+    back to ru_maxrss, which then includes any earlier, higher peak (reported as approximate).
+    """
+
+    def __init__(self):
+        gc.collect()
+        self.exact = False
+        try:
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+            self.exact = _status_kib("VmHWM") is not None
+        except OSError:
+            pass
+        self.start_kib = _status_kib("VmRSS") if self.exact else _maxrss_kib()
+
+    def growth_mib(self):
+        peak = _status_kib("VmHWM") if self.exact else _maxrss_kib()
+        return (peak - self.start_kib) / 1024
+
+
+def _maxrss_kib():
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return r // 1024 if sys.platform == "darwin" else r
+
+
+def child_report(payload: dict):
+    """In a child process: print the one JSON line run_child reads back."""
+    sys.stdout.write("@@RESULT " + json.dumps(payload) + "\n")
+    sys.stdout.flush()
+
+
+def run_child(script, args, timeout=None):
+    """Run ``python script --child args...`` in a fresh process; return its JSON payload.
+
+    A failure (non-zero exit, timeout, no payload) comes back as {"error": "..."}.
+    """
+    cmd = [sys.executable, script, "--threads", str(THREADS), "--child", *map(str, args)]
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout} s"}
+    for line in p.stdout.splitlines():
+        if line.startswith("@@RESULT "):
+            return json.loads(line[len("@@RESULT "):])
+    tail = (p.stderr or p.stdout).strip().splitlines()[-1:] or ["no output"]
+    return {"error": f"exit {p.returncode}: {tail[0][:200]}"}
+
+
+# -- output -----------------------------------------------------------------------------------
+def fmt_time(t):
+    if t is None:
+        return "n/a"
+    if t >= 1:
+        return f"{t:.3g} s"
+    if t >= 1e-3:
+        return f"{t * 1e3:.3g} ms"
+    return f"{t * 1e6:.3g} us"
+
+
+def fmt_value(v, unit):
+    if v is None:
+        return "n/a"
+    if unit == "s":
+        return fmt_time(v)
+    if unit == "MiB":
+        return f"{v:.1f} MiB"
+    return f"{v:.4g} {unit}"
+
+
+def table(rows) -> str:
+    """Rows as a Markdown table: median, min, max, ratio against the baseline of the run."""
+    lines = ["| workload | case | median | min | max | ratio | baseline | rounds x calls | note |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ratio = "n/a" if r.ratio is None else f"{r.ratio:.3g}x"
+        lines.append(
+            f"| {r.workload} | {r.case} | {fmt_value(r.median, r.unit)} | "
+            f"{fmt_value(r.min, r.unit)} | {fmt_value(r.max, r.unit)} | {ratio} | "
+            f"{r.baseline or ''} | {r.rounds} x {r.number} | {r.note} |")
+    return "\n".join(lines)
+
+
+def target_table(targets) -> str:
+    lines = ["| workload | target | measured | limit | met | note |", "|---|---|---|---|---|---|"]
+    for t in targets:
+        met = {True: "yes", False: "**no**", None: "n/a"}[t.met]
+        m = "n/a" if t.measured is None else f"{t.measured:.3g}"
+        lim = "" if t.limit is None else f"{t.limit:.3g}"
+        lines.append(f"| {t.workload} | {t.text} | {m} | {lim} | {met} | {t.note} |")
+    return "\n".join(lines)
+
+
+def parser(description):
+    """The command line every benchmark accepts."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--threads", type=int, default=THREADS,
+                   help="threads for every BLAS/OpenMP pool and torch (default 1)")
+    p.add_argument("--rounds", type=int, default=None, help="alternating rounds (default: per workload)")
+    p.add_argument("--quick", action="store_true", help="fewer rounds and smaller sizes (a smoke run)")
+    p.add_argument("--json", default=None, help="also write the rows and targets to this JSON file")
+    p.add_argument("--child", nargs=argparse.REMAINDER, default=None, help=argparse.SUPPRESS)
+    return p
+
+
+def finish(args, title, rows, targets=(), notes=()):
+    """Print the tables; write JSON when asked. Returns the payload."""
+    print(f"## {title}\n")
+    print(f"threads: {THREADS}\n")
+    print(table(rows))
+    if targets:
+        print()
+        print(target_table(targets))
+    for n in notes:
+        print(f"\n{n}")
+    print()
+    payload = {"title": title, "threads": THREADS, "rows": [asdict(r) for r in rows],
+               "targets": [asdict(t) for t in targets], "notes": list(notes)}
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(payload, f, indent=1)
+    return payload
+
+
+def find(rows, case, workload=None):
+    """The row of a case, in a given workload if named (None when absent)."""
+    return next((r for r in rows if r.case == case
+                 and (workload is None or r.workload == workload)), None)

@@ -1,0 +1,150 @@
+"""Workload (b): a deep scalar chain, y = tanh(0.9 * y + 0.1) repeated N times.
+
+For N = 1e3 ... 1e6 (three ops per step), each system builds the chain and backpropagates
+from its end, in its own process: build time, backward time and peak memory (peak resident
+set above the resident set after imports). Rounds alternate the systems; the baseline is
+PyTorch. micrograd's backward is recursive and stops with RecursionError past a few hundred
+steps, which the table reports.
+
+Run: python benchmarks/bench_chain.py [--threads 1] [--rounds N] [--quick] [--json out.json]
+"""
+import _harness as H  # first: pins the thread count before numpy is imported
+
+import sys  # noqa: E402
+import time  # noqa: E402
+
+SYSTEMS = ("PyTorch", "tinygrad_lite", "micrograd")
+
+
+def build_and_backward(system, n):
+    """Build the chain of n steps and backpropagate; returns (build s, backward s, dy/dx)."""
+    if system == "tinygrad_lite":
+        from tinygrad_lite import Value
+
+        x = Value(0.5)
+    elif system == "micrograd":
+        from micrograd.engine import Value
+
+        if not hasattr(Value, "tanh"):  # the pip release has relu only
+            Value.tanh = _micrograd_tanh
+        x = Value(0.5)
+    else:
+        torch = H.import_torch()
+        x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    t0 = time.perf_counter()
+    y = x
+    for _ in range(n):
+        y = (0.9 * y + 0.1).tanh()
+    t1 = time.perf_counter()
+    y.backward()
+    t2 = time.perf_counter()
+    g = float(x.grad)
+    return t1 - t0, t2 - t1, g
+
+
+def _micrograd_tanh(self):
+    """tanh for micrograd's Value, in micrograd's own pattern (as in its lecture version)."""
+    import math
+
+    from micrograd.engine import Value
+
+    t = math.tanh(self.data)
+    out = Value(t, (self,), "tanh")
+
+    def _backward():
+        self.grad += (1 - t * t) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def child(args):
+    system, n = args[0], int(float(args[1]))
+    if system == "PyTorch":
+        H.import_torch()  # imports count in the baseline, not in the growth
+    elif system == "micrograd":
+        import micrograd.engine  # noqa: F401
+    else:
+        import tinygrad_lite  # noqa: F401
+    sys.setrecursionlimit(1000)  # the default: what users of micrograd get
+    peak = H.PeakRSS()
+    try:
+        build, back, g = build_and_backward(system, n)
+    except RecursionError:
+        H.child_report({"error": "RecursionError"})
+        return
+    H.child_report({"build": build, "backward": back, "grad": g, "mem_mib": peak.growth_mib(),
+                    "exact_mem": peak.exact})
+
+
+def expected_grad(n):
+    """d y_n / d x for the chain, by the chain rule on floats (checks every system)."""
+    import math
+
+    y, g = 0.5, 1.0
+    for _ in range(n):
+        y = math.tanh(0.9 * y + 0.1)
+        g *= 0.9 * (1.0 - y * y)
+    return g
+
+
+def main(argv=None):
+    args = H.parser(__doc__.splitlines()[0]).parse_args(argv)
+    if args.child is not None:
+        return child(args.child)
+    sizes = [1000, 10_000, 100_000] if args.quick else [1000, 10_000, 100_000, 1_000_000]
+    rounds = args.rounds or (1 if args.quick else 3)
+    have_torch = H.import_torch() is not None
+    have_mg = H.import_micrograd() is not None
+    systems = [s for s in SYSTEMS if (s != "PyTorch" or have_torch) and (s != "micrograd" or have_mg)]
+    rows, per_op, targets = [], {}, []
+    for n in sizes:
+        runs = {s: [] for s in systems}
+        for r in range(rounds):
+            order = systems[r % len(systems):] + systems[:r % len(systems)]
+            for s in order:
+                if s == "micrograd" and n > 1000:
+                    continue  # it already failed at n = 1000: deeper chains fail the same way
+                res = H.run_child(__file__, [s, n], timeout=1800)
+                if "error" not in res and abs(res["grad"] - expected_grad(n)) > 1e-9 * max(1.0, abs(expected_grad(n))):
+                    res = {"error": f"wrong gradient {res['grad']!r}"}
+                runs[s].append(res)
+            H._progress(f"(b) chain N={n}", r + 1, rounds)
+        base = runs.get("PyTorch") or [{}] * rounds
+        for s in systems:
+            ok = [x for x in runs[s] if "error" not in x]
+            if not runs[s]:
+                continue
+            if not ok:
+                rows.append(H.Row(f"(b) chain N={n:.0e}", s, None, note=runs[s][0]["error"]))
+                continue
+            for key, unit in (("build", "s"), ("backward", "s"), ("mem_mib", "MiB")):
+                vals = [x.get(key) for x in runs[s]]
+                bvals = [x.get(key) for x in base] if have_torch else None
+                row = H.summarize(f"(b) chain N={n:.0e}", f"{s} {key.replace('_mib', '')}",
+                                  vals, bvals, "PyTorch" if bvals else None, unit)
+                rows.append(row)
+                per_op[(s, key, n)] = row.median / n if row.median is not None else None
+                per_op[(s, key, n, "ratio")] = row.ratio
+    big = sizes[-1]
+    ref = 10_000
+    for key, what in (("build", "build time"), ("backward", "backward time"), ("mem_mib", "peak memory")):
+        lo, hi = per_op.get(("tinygrad_lite", key, ref)), per_op.get(("tinygrad_lite", key, big))
+        lin = hi / lo if lo and hi else None
+        targets.append(H.Target("(b)", f"{what} per step at N={big:.0e} / at N={ref:.0e} (linear: ~1)",
+                                lin, 1.5, H.ratio_ok(lin, 1.5)))
+    for key, what in (("build", "build time"), ("backward", "backward time"), ("mem_mib", "peak memory")):
+        r = per_op.get(("tinygrad_lite", key, big, "ratio"))
+        targets.append(H.Target("(b)", f"{what} at N={big:.0e} / PyTorch's", r, 1.0, H.ratio_ok(r, 1.0),
+                                "" if have_torch else "torch not installed"))
+    done = any(r.case.startswith("tinygrad_lite") and r.median is not None and f"{big:.0e}" in r.workload
+               for r in rows)
+    targets.insert(0, H.Target("(b)", f"chain of N={big:.0e} completes", 1.0 if done else 0.0, None, done))
+    return H.finish(args, "(b) deep chain y = tanh(0.9 y + 0.1), N times", rows, targets,
+                    notes=["One process per system, size and round; memory is peak RSS above the "
+                           "RSS after imports. Linear: the per-step cost at the largest N is "
+                           "compared with the per-step cost at N=1e4."])
+
+
+if __name__ == "__main__":
+    main()

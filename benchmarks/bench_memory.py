@@ -1,0 +1,87 @@
+"""Workload (f): peak memory of 50 training steps of the MLP of (c), with batch norm.
+
+MLP 3072-512-512-10 with batch norm between each hidden affine layer and its ReLU, batch
+256, softmax cross-entropy, SGD. Each system runs in its own process: the peak resident set
+during model building and the 50 steps, above the resident set after imports and after the
+data and initial weights exist (the same numpy arrays for every system). Rounds alternate the
+systems; the baseline is numpy by hand.
+
+Run: python benchmarks/bench_memory.py [--threads 1] [--rounds N] [--quick] [--json out.json]
+"""
+import _harness as H  # first: pins the thread count before numpy is imported
+
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import bench_mlp  # noqa: E402
+
+STEPS = 50
+SYSTEMS = ("numpy by hand", "tinygrad_lite", "PyTorch")
+
+
+def child(args):
+    system, dtype, steps = args[0], np.dtype(args[1]), int(args[2])
+    torch = None
+    if system == "PyTorch":
+        torch = H.import_torch()
+    else:
+        import tinygrad_lite.functional  # noqa: F401
+        import tinygrad_lite.nn  # noqa: F401
+        import tinygrad_lite.optim  # noqa: F401
+    X, y, weights = bench_mlp.make_problem(dtype)
+    peak = H.PeakRSS()
+    t0 = time.perf_counter()
+    if system == "numpy by hand":
+        step = bench_mlp.numpy_case(X, y, weights, batchnorm=True)
+    elif system == "tinygrad_lite":
+        step = bench_mlp.ours_case(X, y, weights, batchnorm=True)
+    else:
+        step = bench_mlp.torch_case(torch, X, y, weights, batchnorm=True)
+    losses = [step() for _ in range(steps)]
+    H.child_report({"mem_mib": peak.growth_mib(), "exact_mem": peak.exact,
+                    "seconds": time.perf_counter() - t0, "first_loss": losses[0],
+                    "last_loss": losses[-1]})
+
+
+def main(argv=None):
+    args = H.parser(__doc__.splitlines()[0]).parse_args(argv)
+    if args.child is not None:
+        return child(args.child)
+    have_torch = H.import_torch() is not None
+    systems = [s for s in SYSTEMS if s != "PyTorch" or have_torch]
+    rounds = args.rounds or (1 if args.quick else 3)
+    steps = 5 if args.quick else STEPS
+    rows, targets = [], []
+    for dtype in ("float32", "float64"):
+        runs = {s: [] for s in systems}
+        for r in range(rounds):
+            k = r % len(systems)
+            for s in systems[k:] + systems[:k]:
+                runs[s].append(H.run_child(__file__, [s, dtype, steps], timeout=900))
+            H._progress(f"(f) memory {dtype}", r + 1, rounds)
+        ref = [x.get("first_loss") for x in runs["numpy by hand"]]
+        for s in systems:
+            for x, want in zip(runs[s], ref):
+                if "error" not in x and want is not None and not np.isclose(x["first_loss"], want, rtol=1e-4):
+                    x.clear()
+                    x["error"] = f"first loss {x.get('first_loss')!r} differs from numpy's {want!r}"
+        base = [x.get("mem_mib") for x in runs["numpy by hand"]]
+        for s in systems:
+            errors = [x["error"] for x in runs[s] if "error" in x]
+            row = H.summarize(f"(f) memory, {steps} steps, {dtype}", s,
+                              [x.get("mem_mib") for x in runs[s]], base, "numpy by hand", "MiB",
+                              note=errors[0] if errors else "")
+            rows.append(row)
+        ours = H.find(rows, "tinygrad_lite", f"(f) memory, {steps} steps, {dtype}")
+        pt = H.find(rows, "PyTorch", f"(f) memory, {steps} steps, {dtype}")
+        targets.append(H.Target("(f)", f"peak memory growth, {dtype} / numpy by hand's", ours.ratio,
+                                1.3, H.ratio_ok(ours.ratio, 1.3),
+                                f"PyTorch: {pt.ratio:.3g}x" if pt and pt.ratio else ""))
+    return H.finish(args, "(f) peak memory of 50 steps of (c) with batch norm", rows, targets,
+                    notes=["One process per system and round: peak RSS (VmHWM reset after "
+                           "imports and data) minus the RSS at that point."])
+
+
+if __name__ == "__main__":
+    main()
