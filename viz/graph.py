@@ -477,11 +477,11 @@ def analyze(root, params=None, *, model=None, depth=None, collapse=None, max_nod
         order, truncated = _walk_within(root, dmap)
         hidden = _count_hidden(root, dmap, WALK_LIMIT)
     else:
-        order, truncated = _walk(root, WALK_LIMIT)
+        limit = WALK_LIMIT if collapse else min(WALK_LIMIT, max(100_000, 200 * max_nodes))
+        order, truncated = _walk(root, limit)
         if truncated:
-            raise GraphTooLargeError(
-                f"draw_graph: the graph behind this Value has more than {WALK_LIMIT:,} nodes; "
-                f"draw only the nodes nearest the output with depth=N (e.g. depth=20)")
+            raise GraphTooLargeError(_too_large_message(
+                f"more than {limit:,}", None, max_nodes, collapse, model, depth))
         dmap = _depths(root)
         hidden = 0
     folded = {id(v) for v in order if _foldable(v, names) and v is not root}
@@ -592,8 +592,8 @@ def _count_hidden(root, dmap, limit) -> int:
 
 
 def _too_large_message(n_drawn, n_total, max_nodes, collapse, model, depth) -> str:
-    what = f"{n_drawn:,} nodes to draw"
-    if n_total != n_drawn:
+    what = f"{n_drawn:,} nodes to draw" if isinstance(n_drawn, int) else f"{n_drawn} Values"
+    if n_total is not None and n_total != n_drawn:
         what += f" ({n_total:,} Values in the graph)"
     hints = []
     if collapse != "modules":
@@ -965,7 +965,8 @@ def _node_html(n: NodeInfo, s: dict, digits: int) -> str:
     if n.dtype not in ("float64", ""):
         val += f" {n.dtype}"
     rows.append(f'<TR><TD><FONT POINT-SIZE="{9 if small else 10}">{h(val)}</FONT></TD></TR>')
-    # gradient
+    # gradient (the cell has an id, for the animation, and so its own copy of the tooltip)
+    tip = h(n.summary(), newline="&#10;")
     if n.reached:
         if n.grad is not None:
             gtxt = f"grad {_fmt(n.grad, digits)}"
@@ -974,29 +975,35 @@ def _node_html(n: NodeInfo, s: dict, digits: int) -> str:
             if n.grad_rel is not None:
                 gtxt += f"  ({_fmt(n.grad_rel, 2)} x ref)"
         bg = grad_colour(n.grad_rel) if n.grad_rel is not None else "#ffffff"
-        rows.append(f'<TR><TD BGCOLOR="{bg}" ID="{n.id}_grad" TOOLTIP="gradient of {n.id}">'
+        rows.append(f'<TR><TD BGCOLOR="{bg}" ID="{n.id}_grad" TOOLTIP="{tip}">'
                     f'<FONT COLOR="{_text_colour(bg)}">{h(gtxt)}</FONT></TD></TR>')
     elif n.kind not in ("input", "const"):
-        rows.append(f'<TR><TD ID="{n.id}_grad" TOOLTIP="gradient of {n.id}"><FONT '
+        rows.append(f'<TR><TD ID="{n.id}_grad" TOOLTIP="{tip}"><FONT '
                     f'COLOR="#888888">grad None</FONT></TD></TR>')
     for p_name, p_shape, p_gn in n.params:
         rows.append(f'<TR><TD><FONT POINT-SIZE="9">{h(p_name)} {_shape(p_shape)} |grad| '
                     f'{_fmt(p_gn, 3)}</FONT></TD></TR>')
     # unit health
-    if n.dead_fraction is not None:
+    if n.units is not None and n.units <= 1 and not n.status:
+        pass  # one unit that is fine: nothing to say
+    elif n.dead_fraction is not None:
         k, u = len(n.dead_units), n.units
         txt = f"{100 * n.dead_fraction:.0f}% of units ({k}/{u})"
         rows.append(_status_row("dead" in n.status, DEAD, f"DEAD {txt}", f"dead {txt}"))
-    if n.saturated_fraction is not None:
+    if n.saturated_fraction is not None and not (n.units is not None and n.units <= 1
+                                                  and not n.status):
         txt = f"{100 * n.saturated_fraction:.0f}% (|f'| &lt; {_fmt(s['saturation'], 2)})"
         rows.append(_status_row("saturated" in n.status, SATURATED, f"SATURATED {txt}",
                                 f"saturated {txt}", raw=True))
+    gmark = f' ID="{n.id}_gmark" TOOLTIP="{tip}"'
     if "vanishing" in n.status:
-        rows.append(_status_row(True, VANISHING, f"VANISHING grad {_fmt(n.grad_rel, 2)} x ref", ""))
+        rows.append(_status_row(True, VANISHING, f"VANISHING grad {_fmt(n.grad_rel, 2)} x ref", "",
+                                td=gmark))
     if "exploding" in n.status:
-        rows.append(_status_row(True, EXPLODING, f"EXPLODING grad {_fmt(n.grad_rel, 2)} x ref", ""))
+        rows.append(_status_row(True, EXPLODING, f"EXPLODING grad {_fmt(n.grad_rel, 2)} x ref", "",
+                                td=gmark))
     if "non-finite" in n.status:
-        rows.append(_status_row(True, EXPLODING, "NON-FINITE grad (nan or inf)", ""))
+        rows.append(_status_row(True, EXPLODING, "NON-FINITE grad (nan or inf)", "", td=gmark))
     if n.unit_badness is not None and n.units and n.units > 1:
         rows.append(f"<TR><TD>{_strip(n)}</TD></TR>")
     marked = [x for x in _PRIORITY if x in n.status]
@@ -1007,10 +1014,10 @@ def _node_html(n: NodeInfo, s: dict, digits: int) -> str:
             f'CELLPADDING="{2 if small else 3}" BGCOLOR="{fill}">{"".join(rows)}</TABLE>>')
 
 
-def _status_row(marked, colour, loud, quiet, raw=False) -> str:
+def _status_row(marked, colour, loud, quiet, raw=False, td="") -> str:
     h = (lambda t: t) if raw else esc.html
     if marked:
-        return (f'<TR><TD BGCOLOR="{colour}"><FONT COLOR="{_text_colour(colour)}"><B>'
+        return (f'<TR><TD BGCOLOR="{colour}"{td}><FONT COLOR="{_text_colour(colour)}"><B>'
                 f'{h(loud)}</B></FONT></TD></TR>')
     return f'<TR><TD><FONT POINT-SIZE="9" COLOR="#555555">{h(quiet)}</FONT></TD></TR>'
 
@@ -1123,7 +1130,8 @@ def _dot_body(info: GraphInfo, classes: dict, legend=True, digits=4) -> list:
             label = esc.html(name) + (f" ({esc.html(cls)})" if cls else "")
             lines.append(f"{pad}subgraph cluster_m{k} {{\n")
             lines.append(f'{pad}\tlabel=<<FONT POINT-SIZE="10">{label}</FONT>> style="rounded,dashed" '
-                         f'color="#7f7f7f" fontname="Helvetica" id="cluster_m{k}"\n')
+                         f'color="#7f7f7f" fontname="Helvetica" labelloc=t labeljust=l '
+                         f'id="cluster_m{k}"\n')
             emit(sub, indent + 1)
             lines.append(f"{pad}}}\n")
 
