@@ -216,15 +216,28 @@ def _status_kib(key):
     return None
 
 
+def trim():
+    """Collect garbage and hand freed heap pages back to the system (glibc's malloc_trim), so
+    memory freed before a measurement does not stay resident and hide or inflate its growth."""
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 class PeakRSS:
     """Peak resident memory of this process from now on, in MiB above the current RSS.
 
     Uses VmHWM after resetting it through /proc/self/clear_refs (Linux >= 4.0); elsewhere falls
     back to ru_maxrss, which then includes any earlier, higher peak (reported as approximate).
+    Starts with ``trim()``.
     """
 
     def __init__(self):
-        gc.collect()
+        trim()
         self.exact = False
         try:
             with open("/proc/self/clear_refs", "w") as f:

@@ -1,0 +1,176 @@
+"""Run every benchmark, each in a fresh process, and write the results with the machine.
+
+    pip install -e ".[bench]"          # the peers: micrograd, torch (CPU), scikit-learn, psutil
+    python benchmarks/run_all.py       # about 15 minutes on a 2-core machine
+    python benchmarks/run_all.py --quick --only mlp cnn
+
+Writes RESULTS.md (tables, targets, machine) and results.json into --out (default
+benchmarks/results). Thread counts are pinned equal for every system (one by default).
+"""
+import _harness as H  # first: pins the thread count before numpy is imported
+
+import datetime  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORKLOADS = {  # name -> script, in the issue's order
+    "moons": "bench_moons.py",
+    "chain": "bench_chain.py",
+    "mlp": "bench_mlp.py",
+    "elementwise": "bench_elementwise.py",
+    "cnn": "bench_cnn.py",
+    "memory": "bench_memory.py",
+}
+
+
+def _version(dist):
+    try:
+        from importlib.metadata import version
+
+        return version(dist)
+    except Exception:  # noqa: BLE001  (not installed, or no metadata)
+        return None
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _git(*args):
+    try:
+        return subprocess.run(["git", *args], cwd=H.ROOT, capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def machine() -> dict:
+    """What the numbers depend on: CPU, cores, memory, versions, BLAS, threads."""
+    import numpy as np
+
+    info = {
+        "cpu": _cpu_model(),
+        "logical_cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "threads": H.THREADS,
+        "tinygrad_lite_commit": _git("rev-parse", "--short", "HEAD"),
+        "tinygrad_lite_dirty": bool(_git("status", "--porcelain", "--", "tinygrad_lite")),
+        "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
+    }
+    try:
+        import psutil
+
+        info["physical_cores"] = psutil.cpu_count(logical=False)
+        info["memory_gib"] = round(psutil.virtual_memory().total / 2**30, 1)
+    except ImportError:
+        pass
+    try:
+        from threadpoolctl import threadpool_info
+
+        info["numpy_blas"] = [{k: p.get(k) for k in ("internal_api", "version", "num_threads",
+                                                     "architecture", "threading_layer")}
+                              for p in threadpool_info()]
+    except ImportError:
+        cfg = np.show_config(mode="dicts") if "mode" in np.show_config.__code__.co_varnames else {}
+        info["numpy_blas"] = cfg.get("Build Dependencies", {}).get("blas")
+    torch = H.import_torch()
+    if torch is not None:
+        show = torch.__config__.show()
+        blas = "MKL" if "Math Kernel Library" in show or "BLAS_INFO=mkl" in show else (
+            "OpenBLAS" if "openblas" in show.lower() else "see torch.__config__.show()")
+        info["torch"] = {"version": torch.__version__, "blas": blas,
+                         "threads": torch.get_num_threads()}
+    info["micrograd"] = _version("micrograd")
+    info["scikit-learn"] = _version("scikit-learn")
+    return info
+
+
+def run(name, script, args):
+    """One workload in a fresh process; its payload, or an error entry."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "result.json")
+        cmd = [sys.executable, os.path.join(HERE, script), "--threads", str(H.THREADS),
+               "--json", out]
+        if args.quick:
+            cmd.append("--quick")
+        t0 = time.perf_counter()
+        p = subprocess.run(cmd, cwd=H.ROOT, stdout=subprocess.PIPE, text=True)
+        seconds = time.perf_counter() - t0
+        sys.stdout.write(p.stdout)
+        sys.stdout.flush()
+        if p.returncode or not os.path.exists(out):
+            return {"title": name, "error": f"exit {p.returncode}", "rows": [], "targets": [],
+                    "seconds": seconds}
+        with open(out) as f:
+            payload = json.load(f)
+    payload["seconds"] = seconds
+    return payload
+
+
+def render(results, info, command) -> str:
+    lines = ["# tinygrad_lite benchmarks", "",
+             f"Generated {info['date']} by `{command}`. Every system runs with "
+             f"{info['threads']} thread(s); times are medians over alternating rounds, and each "
+             f"ratio is the median over rounds of (case / baseline) measured in the same round.",
+             "", "## Machine", "", "| | |", "|---|---|"]
+    for k, v in info.items():
+        if k in ("date",):
+            continue
+        if isinstance(v, (list, dict)):
+            v = json.dumps(v)
+        lines.append(f"| {k} | {v} |")
+    lines += ["", "## Targets", ""]
+    targets = [H.Target(**t) for r in results for t in r.get("targets", [])]
+    lines.append(H.target_table(targets) if targets else "(none measured)")
+    for r in results:
+        lines += ["", f"## {r['title']}", ""]
+        if r.get("error"):
+            lines.append(f"Failed: {r['error']}")
+            continue
+        lines.append(H.table([H.Row(**row) for row in r["rows"]]))
+        for n in r.get("notes", []):
+            lines += ["", n]
+        lines += ["", f"({r['seconds']:.0f} s)"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    p = H.parser(__doc__.splitlines()[0])
+    p.add_argument("--only", nargs="+", choices=sorted(WORKLOADS), default=None,
+                   help="run only these workloads")
+    p.add_argument("--out", default=os.path.join(HERE, "results"), help="folder for the results")
+    args = p.parse_args(argv)
+    names = args.only or list(WORKLOADS)
+    info = machine()
+    info["date"] = datetime.datetime.now().isoformat(timespec="seconds")
+    results = [run(n, WORKLOADS[n], args) for n in names]
+    info["load_average_after"] = os.getloadavg() if hasattr(os, "getloadavg") else None
+    command = "python benchmarks/run_all.py " + " ".join(a for a in (argv or sys.argv[1:]))
+    os.makedirs(args.out, exist_ok=True)
+    md = render(results, info, command.strip())
+    with open(os.path.join(args.out, "RESULTS.md"), "w") as f:
+        f.write(md)
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump({"machine": info, "command": command.strip(), "results": results}, f, indent=1)
+    print(f"wrote {os.path.relpath(os.path.join(args.out, 'RESULTS.md'), H.ROOT)} and results.json")
+    failed = [r["title"] for r in results if r.get("error")]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
