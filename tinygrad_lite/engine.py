@@ -387,7 +387,6 @@ def _apply(cls, *args, **kwargs):
             ctx = cls()
             try:
                 out = cls.sforward(ctx, d0, d1, **kwargs) if kwargs else cls.sforward(ctx, d0, d1)
-                ctx.scalar = True
             except (OverflowError, ZeroDivisionError, ValueError):
                 out = None  # edge cases (inf, nan, poles) take the array path's numpy semantics
     elif n == 1:
@@ -401,7 +400,6 @@ def _apply(cls, *args, **kwargs):
             ctx = cls()
             try:
                 out = cls.sforward(ctx, d0, **kwargs) if kwargs else cls.sforward(ctx, d0)
-                ctx.scalar = True
             except (OverflowError, ZeroDivisionError, ValueError):
                 out = None
     else:
@@ -488,7 +486,6 @@ def _scalar2(cls, a, b, swap):
                 out = cls.sforward(ctx, da, db)
             except (OverflowError, ZeroDivisionError, ValueError):
                 return _apply(cls, a, b)
-            ctx.scalar = True
             v = _new(Value)
             v._data = out
             v._grad = None
@@ -584,7 +581,7 @@ def _backward(root: Value, grad):
                                                 else np.asarray(old + g, dtype=node.dtype))
             if ctx is None:
                 continue
-            if ctx.scalar:  # the scalar path: Python floats all the way
+            if ctx.sbackward is not None:  # the scalar path: Python floats all the way
                 grads = ctx.sbackward(ctx, g)
                 if anomaly:
                     _check_backward(ctx, node, grads)

@@ -141,11 +141,14 @@ class Function:
     (the keyword arguments), ``needs_input_grad`` (tuple of bools, computed on request).
     """
 
+    # parents and kwargs live in slots; what forward saves goes to __dict__, or to slots that
+    # an op declares itself (the built-in ops do, so a context costs one object, not two)
+    __slots__ = ("parents", "kwargs", "__dict__")
+
     op: str = ""  # short name shown in reprs and drawings; defaults to the lowercase class name
     vjp: tuple = ()
     sforward = None
     sbackward = None
-    scalar = False  # set on a context whose forward ran on Python floats
     scalar_ok = False  # forward/backward accept a Python float input beside arrays
     creation_site = None  # "file:line" of user code, recorded in anomaly mode only
 
@@ -157,7 +160,13 @@ class Function:
     # -- what ops call -------------------------------------------------------------------
     def save(self, **arrays):
         """Keep arrays for backward under names: ``ctx.save(x=x)`` then ``ctx.x``."""
-        self.__dict__.update(arrays)
+        for name, value in arrays.items():
+            setattr(self, name, value)
+
+    @property
+    def scalar(self) -> bool:
+        """True when this op can run on Python floats (it has ``sforward``/``sbackward``)."""
+        return self.sbackward is not None
 
     @property
     def needs_input_grad(self) -> tuple:

@@ -20,6 +20,8 @@ def _sigmoid(x):
 class Sigmoid(Function):
     """s = 1 / (1 + exp(-x)). ds/dx = s (1 - s): at most 0.25, vanishing for large |x|."""
 
+    __slots__ = ("out",)
+
     op = "sigmoid"
 
     @staticmethod
@@ -56,6 +58,8 @@ class Sigmoid(Function):
 class Tanh(Function):
     """t = tanh(x). dt/dx = 1 - t**2: 1 at 0, vanishing for large |x|."""
 
+    __slots__ = ("out",)
+
     op = "tanh"
 
     @staticmethod
@@ -88,6 +92,8 @@ class Tanh(Function):
 class ReLU(Function):
     """max(0, x). Derivative 1 for x > 0 and 0 for x <= 0 (relu'(0) = 0)."""
 
+    __slots__ = ("out",)
+
     op = "relu"
 
     @staticmethod
@@ -119,6 +125,8 @@ class ReLU(Function):
 class LeakyReLU(Function):
     """x for x > 0, slope * x otherwise. Derivative 1 or slope (slope at 0)."""
 
+    __slots__ = ("pos", "slope")
+
     op = "leaky_relu"
 
     @staticmethod
@@ -138,6 +146,8 @@ class LeakyReLU(Function):
 class ELU(Function):
     """x for x > 0, alpha (exp(x) - 1) otherwise. Derivative 1 for x > 0, alpha exp(x) for
     x <= 0 (so alpha at 0, PyTorch's choice; 1 for the default alpha = 1)."""
+
+    __slots__ = ("pos", "neg", "alpha")
 
     op = "elu"
 
@@ -181,6 +191,8 @@ class PReLU(Function):
     d/dx = 1 or alpha (alpha at 0); d/dalpha = x where x <= 0, summed over the shared axes.
     """
 
+    __slots__ = ("x", "a", "pos", "alpha_shape")
+
     op = "prelu"
     vjp = ("grad * where(x > 0, 1, alpha)", "sum(grad * min(x, 0)) per slope")
 
@@ -213,6 +225,8 @@ class Maxout(Function):
     Shapes: z (..., units * k) -> (..., units). The gradient goes to the first maximum of each
     unit's k pieces (ties: the lowest index wins).
     """
+
+    __slots__ = ("idx", "pshape", "zshape")
 
     op = "maxout"
     vjp = ("grad routed to each unit's winning piece",)

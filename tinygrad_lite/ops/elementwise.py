@@ -17,6 +17,8 @@ from ..function import Function
 class Add(Function):
     """a + b (broadcasting)."""
 
+    __slots__ = ()
+
     op = "+"
     scalar_ok = True
 
@@ -42,6 +44,8 @@ class Add(Function):
 
 class Sub(Function):
     """a - b (broadcasting)."""
+
+    __slots__ = ()
 
     op = "-"
     scalar_ok = True
@@ -69,6 +73,8 @@ class Sub(Function):
 
 class Mul(Function):
     """a * b (broadcasting). d/da = b, d/db = a."""
+
+    __slots__ = ("a", "b")
 
     op = "*"
     scalar_ok = True
@@ -101,6 +107,8 @@ class Mul(Function):
 
 class Div(Function):
     """a / b (broadcasting). d/da = 1/b, d/db = -a/b**2."""
+
+    __slots__ = ("b", "out")
 
     op = "/"
     scalar_ok = True
@@ -138,6 +146,8 @@ class Div(Function):
 class Neg(Function):
     """-x."""
 
+    __slots__ = ()
+
     op = "neg"
 
     @staticmethod
@@ -168,6 +178,8 @@ class Pow(Function):
     the gradient there follows the formula (0 for p > 1, p for p == 1, inf for 0 < p < 1,
     -inf for p < 0), except p == 0, whose gradient is 0 everywhere, 0 included (as PyTorch).
     """
+
+    __slots__ = ("x", "p")
 
     op = "pow"
 
@@ -220,6 +232,8 @@ class Pow(Function):
 class Exp(Function):
     """exp(x). d/dx = exp(x)."""
 
+    __slots__ = ("out",)
+
     op = "exp"
 
     @staticmethod
@@ -254,6 +268,8 @@ class Log(Function):
     Use detect_anomaly() to find the op, or clip(lo=eps) to keep x positive.
     """
 
+    __slots__ = ("x",)
+
     op = "log"
 
     @staticmethod
@@ -285,6 +301,8 @@ class Sqrt(Function):
     NaN, with numpy's "invalid value" RuntimeWarning, and so is its gradient.
     """
 
+    __slots__ = ("out",)
+
     op = "sqrt"
 
     @staticmethod
@@ -306,6 +324,8 @@ class Sqrt(Function):
 class Abs(Function):
     """|x|. d/dx = sign(x), 0 at 0."""
 
+    __slots__ = ("x",)
+
     op = "abs"
 
     @staticmethod
@@ -323,6 +343,8 @@ class Abs(Function):
 
 class Clip(Function):
     """Clamp to [lo, hi] (either may be None). Gradient 1 where lo <= x <= hi, else 0."""
+
+    __slots__ = ("x", "lo", "hi")
 
     op = "clip"
 

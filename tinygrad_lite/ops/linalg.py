@@ -15,6 +15,8 @@ class MatMul(Function):
     result, as numpy does); batch axes broadcast, and the engine sums their gradients back.
     """
 
+    __slots__ = ("a", "b")
+
     op = "matmul"
     vjp = ("grad @ b.T", "a.T @ grad")
 

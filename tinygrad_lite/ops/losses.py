@@ -45,6 +45,8 @@ def _shift(x, axis):
 class Softmax(Function):
     """p = exp(x - max) / sum(exp(x - max)) along axis. Backward: p * (g - sum(g * p))."""
 
+    __slots__ = ("p", "axis")
+
     op = "softmax"
     vjp = ("p * (grad - sum(grad * p, axis))",)
 
@@ -63,6 +65,8 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     """x - max - log(sum(exp(x - max))) along axis. Backward: g - softmax * sum(g)."""
+
+    __slots__ = ("out", "axis")
 
     op = "log_softmax"
     vjp = ("grad - softmax(x) * sum(grad, axis)",)
@@ -84,6 +88,8 @@ class SoftmaxCrossEntropy(Function):
 
     Backward: (softmax(x) - onehot(y)) / N.
     """
+
+    __slots__ = ("log_probs", "y", "rows")
 
     op = "softmax_cross_entropy"
     vjp = ("(softmax(x) - onehot(y)) / N * grad",)
@@ -113,6 +119,8 @@ class SVMLoss(Function):
     Shapes: x (N, C), y (N,) ints -> scalar. At a margin of exactly 0 the gradient is 0.
     """
 
+    __slots__ = ("active", "y", "rows")
+
     op = "svm_loss"
     vjp = ("(1[margin > 0] - onehot(y) * count) / N * grad",)
 
@@ -137,6 +145,8 @@ class SVMLoss(Function):
 
 class MSELoss(Function):
     """L = mean((pred - target)**2). Shapes must match exactly (no silent broadcasting)."""
+
+    __slots__ = ("diff",)
 
     op = "mse_loss"
 

@@ -29,6 +29,8 @@ def _expand(g, in_shape, axes, keepdims):
 class Sum(Function):
     """Sum over axis. Backward: the upstream gradient copied to every summed element."""
 
+    __slots__ = ("shape", "axes", "keepdims")
+
     op = "sum"
     vjp = ("broadcast grad back over the summed axes",)
 
@@ -45,6 +47,8 @@ class Sum(Function):
 
 class Mean(Function):
     """Mean over axis. Backward: grad / n copied to every averaged element."""
+
+    __slots__ = ("shape", "axes", "keepdims", "n")
 
     op = "mean"
     vjp = ("broadcast grad / n back over the averaged axes",)
@@ -69,6 +73,8 @@ class Mean(Function):
 class Max(Function):
     """Maximum over axis. Backward: the gradient goes to the maximal elements; tied maxima
     share it equally (like torch.amax), so the gradient still sums to the upstream one."""
+
+    __slots__ = ("x", "out_k", "axes", "keepdims")
 
     op = "max"
     vjp = ("grad routed to the argmax (ties share it equally)",)

@@ -7,6 +7,8 @@ from ..function import Function
 class Reshape(Function):
     """x.reshape(shape) (-1 allowed). Backward: grad reshaped to x's shape."""
 
+    __slots__ = ("in_shape",)
+
     op = "reshape"
     vjp = ("grad.reshape(x.shape)",)
 
@@ -26,6 +28,8 @@ class Reshape(Function):
 
 class Transpose(Function):
     """Permute axes (None: reverse them). Backward: the inverse permutation."""
+
+    __slots__ = ("axes",)
 
     op = "transpose"
     vjp = ("grad.transpose(inverse axes)",)
@@ -57,6 +61,8 @@ class GetItem(Function):
     Backward: the gradient is scattered back into zeros of x's shape; with integer arrays a
     repeated position receives the sum of its gradients.
     """
+
+    __slots__ = ("shape", "idx")
 
     op = "getitem"
     vjp = ("zeros(x.shape) with grad added at [idx]",)
