@@ -3,7 +3,9 @@
 A label such as ``<script>``, ``a"b``, ``{x|y}`` or ``C:\\tmp`` must render literally and
 inject nothing, whichever of the three languages it lands in:
 
-* ``html(s)``: text inside an HTML-like DOT label (``label=<...>``), an SVG or an HTML page.
+* ``html(s)``: text of an SVG or an HTML page.
+* ``dot_html(s)``: text inside an HTML-like DOT label (``label=<...>``), where Graphviz still
+  expands ``\\G``, ``\\N``... after decoding entities, so backslashes double as well.
 * ``dot_string(s)``: the inside of a double-quoted DOT string (tooltips, ids), where ``\\``
   starts an escape (``\\n``, ``\\N``, ``\\G``) and ``&amp;`` is read as an entity.
 * ``script_json(obj)``: JSON to embed inside ``<script>...</script>`` of an HTML page.
@@ -16,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 
-__all__ = ["html", "dot_string", "script_json", "printable"]
+__all__ = ["html", "dot_html", "dot_string", "script_json", "printable"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -37,6 +39,15 @@ def html(s, newline: str = "<BR/>") -> str:
     s = (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
          .replace('"', "&quot;").replace("'", "&#39;"))
     return s.replace("\r\n", "\n").replace("\n", newline)
+
+
+def dot_html(s, newline: str = "<BR/>") -> str:
+    """Escape text for an HTML-like DOT label: html() plus doubled backslashes; tabs as spaces.
+
+    Graphviz decodes entities and then expands escapes such as ``\\G`` (the graph's name)
+    even in HTML labels; a doubled backslash is the one form it prints as one backslash.
+    """
+    return html(str(s).replace("\t", " "), newline).replace("\\", "\\\\")
 
 
 def dot_string(s) -> str:

@@ -934,7 +934,7 @@ _PRIORITY = ("dead", "saturated", "non-finite", "exploding", "vanishing")
 
 
 def _node_html(n: NodeInfo, s: dict, digits: int) -> str:
-    h = esc.html
+    h = esc.dot_html
     rows = []
     small = n.kind in ("input", "const")
     if n.kind == "more":
@@ -1015,7 +1015,7 @@ def _node_html(n: NodeInfo, s: dict, digits: int) -> str:
 
 
 def _status_row(marked, colour, loud, quiet, raw=False, td="") -> str:
-    h = (lambda t: t) if raw else esc.html
+    h = (lambda t: t) if raw else esc.dot_html
     if marked:
         return (f'<TR><TD BGCOLOR="{colour}"{td}><FONT COLOR="{_text_colour(colour)}"><B>'
                 f'{h(loud)}</B></FONT></TD></TR>')
@@ -1040,7 +1040,7 @@ def _shape(shape) -> str:
 
 
 def _edge_attrs(e: EdgeInfo, src: NodeInfo, dst: NodeInfo, digits: int) -> str:
-    h = esc.html
+    h = esc.dot_html
     attrs = [f'id="e_{e.src}_{e.dst}_{e.index}"', f'class="edge to-{e.dst}"']
     if e.src == "more":
         attrs += ['style="dashed"', 'color="#999999"', 'arrowhead="none"']
@@ -1127,7 +1127,7 @@ def _dot_body(info: GraphInfo, classes: dict, legend=True, digits=4) -> list:
             k = counter[0]
             counter[0] += 1
             cls = classes.get(name)
-            label = esc.html(name) + (f" ({esc.html(cls)})" if cls else "")
+            label = esc.dot_html(name) + (f" ({esc.dot_html(cls)})" if cls else "")
             lines.append(f"{pad}subgraph cluster_m{k} {{\n")
             lines.append(f'{pad}\tlabel=<<FONT POINT-SIZE="10">{label}</FONT>> style="rounded,dashed" '
                          f'color="#7f7f7f" fontname="Helvetica" labelloc=t labeljust=l '
@@ -1159,7 +1159,7 @@ def _legend_html(s: dict, title=None, legend=True) -> str:
     rows = []
     if title is not None:
         rows.append(f'<TR><TD COLSPAN="{n}" ALIGN="LEFT"><FONT POINT-SIZE="14"><B>'
-                    f"{esc.html(title)}</B></FONT></TD></TR>")
+                    f"{esc.dot_html(title)}</B></FONT></TD></TR>")
     if legend:
         cells = "".join(f'<TD BGCOLOR="{grad_colour(v)}" WIDTH="34" FIXEDSIZE="TRUE" HEIGHT="14">'
                         f'<FONT POINT-SIZE="8" COLOR="{_text_colour(grad_colour(v))}">{t}</FONT>'
