@@ -85,8 +85,13 @@ class Value:
 
     @data.setter
     def data(self, value):
-        value = _to_array(value, None if isinstance(value, np.ndarray) else self.dtype)
-        if type(self._data) is _float and value.ndim == 0 and value.dtype == _f64:
+        if isinstance(value, Value):
+            value = value.data
+        if not (type(value) is _ndarray and value.dtype.kind == "f"):  # float arrays: no copy
+            value = _to_array(value, None if isinstance(value, np.ndarray) else self.dtype)
+        if value.ndim == 0 and value.dtype == _f64:
+            # as in __init__: reading .data materialized an array, but ``p.data -= lr * p.grad``
+            # must not leave the scalar off the fast float path for every later op
             value = _float(value)
         self._data = value
 

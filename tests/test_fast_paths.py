@@ -1,0 +1,35 @@
+"""The engine's fast paths survive ordinary user code (benchmarks depend on them).
+
+These check storage, not timings: a float64 scalar must stay on the Python-float path after
+the updates users write, or every later op on it silently takes the slow array path.
+"""
+import numpy as np
+
+from tinygrad_lite import Value
+
+
+def test_scalar_stays_a_float_after_micrograd_style_update():
+    p = Value(1.5)
+    (p * Value(2.0)).backward()
+    p.data -= 0.1 * p.grad  # reads .data (a 0-d array), updates it, assigns it back
+    assert type(p._data) is float
+    assert p.item() == 1.5 - 0.1 * 2.0
+    assert isinstance(p.data, np.ndarray) and p.data.shape == ()
+
+
+def test_assigning_a_0d_float64_array_stores_a_float_and_keeps_values():
+    p = Value(np.ones(1))
+    p.data = np.array(3.25)
+    assert type(p._data) is float and p.shape == () and p.item() == 3.25
+    q = Value(np.float32(1.0), dtype=np.float32)
+    q.data = np.array(2.0, dtype=np.float32)
+    assert q.dtype == np.float32 and q.item() == 2.0  # float32 keeps its array
+
+
+def test_updated_scalar_ops_match_the_array_path():
+    p = Value(0.3)
+    p.data = p.data * 2  # through the setter
+    y = (p * 3.0 + 1.0).tanh()
+    y.backward()
+    want = 1.0 - np.tanh(0.6 * 3.0 + 1.0) ** 2
+    assert np.isclose(p.grad, 3.0 * want, rtol=1e-12)
