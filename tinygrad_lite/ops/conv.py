@@ -32,6 +32,14 @@ def _out_size(size, k, s, op, what):
     return (size - k) // s + 1
 
 
+def _pad(x, ph, pw, fill):
+    """x (N, C, H, W) with ph rows and pw columns of ``fill`` on each side (faster than np.pad)."""
+    n, c, h, w = x.shape
+    xp = np.full((n, c, h + 2 * ph, w + 2 * pw), fill, dtype=x.dtype)
+    xp[:, :, ph:ph + h, pw:pw + w] = x
+    return xp
+
+
 def _windows(xp, kh, kw, sh, sw, ho, wo):
     """For each kernel offset (i, j), the strided slice of xp that the offset sees.
 
@@ -75,7 +83,7 @@ class Conv2d(Function):
         ph, pw = pair(padding, "padding", op, minimum=0)
         ho = _out_size(h + 2 * ph, kh, sh, op, "kernel height")
         wo = _out_size(wd + 2 * pw, kw, sw, op, "kernel width")
-        xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
+        xp = _pad(x, ph, pw, 0) if ph or pw else x
         dtype = np.result_type(x, w)
         cols = np.empty((n, c, kh, kw, ho, wo), dtype=dtype)  # im2col
         for i, j, view in _windows(xp, kh, kw, sh, sw, ho, wo):
@@ -144,8 +152,7 @@ class MaxPool2d(Function):
         ho = _out_size(h + 2 * ph, kh, sh, op, "kernel height")
         wo = _out_size(wd + 2 * pw, kw, sw, op, "kernel width")
         if ph or pw:
-            fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-            xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
+            xp = _pad(x, ph, pw, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
         else:
             xp = x
         views = [view for _, _, view in _windows(xp, kh, kw, sh, sw, ho, wo)]
