@@ -134,7 +134,8 @@ def animate_backward(root, path=None, grad=None, *, params=None, model=None, tit
 
     Gradients are those of one fresh backward pass from ``root`` (seeded with ``grad``),
     whatever ``.grad`` holds; no ``.grad`` is changed. Returns the HTML; writes it to
-    ``path`` when given. Other keyword arguments go to draw_graph.
+    ``path`` when given. renderer: as draw_graph's; None prefers graphviz-pure. Other
+    keyword arguments go to draw_graph.
     """
     from tinygrad_lite import backward_order
 
@@ -146,6 +147,14 @@ def animate_backward(root, path=None, grad=None, *, params=None, model=None, tit
             f"animate_backward: {n_order:,} nodes need a gradient, more than max_nodes="
             f"{max_nodes}; an animation cannot collapse them: animate a smaller piece (a "
             f"single layer or neuron), or raise max_nodes")
+    if renderer is None:  # graphviz-pure keeps the ids of table cells, which the page uses
+        from .render import DotNotFoundError, find_dot
+
+        try:
+            find_dot("graphviz-pure")
+            renderer = "graphviz-pure"
+        except DotNotFoundError:
+            pass  # another dot: the page finds the gradient rows by their text instead
     steps = list(backward_steps(root, grad))
     saved = []
     try:  # draw with this pass's gradients, then put every .grad back as it was
