@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 __all__ = ["activation_histograms", "loss_curve", "accuracy_plot", "update_ratio_plot",
            "grad_norm_plot", "hyperparam_scatter"]
@@ -172,6 +173,7 @@ def accuracy_plot(train_acc, val_acc=None, epochs=None, title: str = "Accuracy")
             raise ValueError(f"accuracy_plot: {len(tr)} training and {len(va)} validation values")
         ax.plot(x, va, "s-", color="#e6550d", label="validation")
         ax.fill_between(x, tr, va, color="#bbbbbb", alpha=0.3, label="gap")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy")
     ax.set_title(title)

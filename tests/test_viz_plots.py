@@ -1,0 +1,154 @@
+"""viz.plots: each returns a matplotlib Figure with the data in it, never shows one."""
+import math
+
+import numpy as np
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+import viz  # noqa: E402
+from tinygrad_lite import Value  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def no_pyplot_figures(monkeypatch):
+    """Plots must not touch pyplot: no open figures afterwards, plt.show never called."""
+    plt.close("all")
+    monkeypatch.setattr(plt, "show", lambda *a, **k: pytest.fail("plt.show() was called"))
+    yield
+    assert plt.get_fignums() == []
+
+
+def lines_of(ax):
+    return [ln.get_ydata() for ln in ax.get_lines()]
+
+
+def test_activation_histograms_like_the_lecture(tmp_path):
+    rng = np.random.default_rng(0)
+    h = rng.standard_normal((200, 50))
+    acts = {}
+    for i in range(4):
+        h = np.tanh(h @ (rng.standard_normal((50, 50)) * 0.01))
+        acts[f"layer {i + 1}"] = h
+    acts["value"] = Value(h * 2)  # a Value works too
+    fig = viz.activation_histograms(acts, range=(-1, 1))
+    assert isinstance(fig, Figure)
+    ax_mean, ax_std, *hists = fig.axes
+    np.testing.assert_allclose(lines_of(ax_mean)[0], [a.mean() for a in
+                               [*list(acts.values())[:4], h * 2]])
+    stds = lines_of(ax_std)[0]
+    assert stds[0] > stds[1] > stds[2] > stds[3]  # the lecture's collapse toward zero
+    assert len(hists) == 5
+    assert "mean" in hists[0].get_title() and f"{acts['layer 1'].std():.3g}" in hists[0].get_title()
+    counts = sum(p.get_height() for p in hists[0].patches)
+    assert counts == acts["layer 1"].size
+    fig.savefig(tmp_path / "h.png")
+    assert (tmp_path / "h.png").stat().st_size > 5000
+
+
+def test_activation_histograms_from_monitor_stats():
+    monitor = pytest.importorskip("tinygrad_lite.monitor")
+    rng = np.random.default_rng(1)
+    stats = [monitor.activation_stats(np.tanh(rng.standard_normal((30, 8)) * s), kind="tanh",
+                                      name=f"t{s}") for s in (1, 5)]
+    fig = viz.activation_histograms(stats)
+    assert [ax.get_title().split("\n")[0] for ax in fig.axes[2:]] == ["t1", "t5"]
+    with pytest.raises(ValueError, match="no layers"):
+        viz.activation_histograms({})
+
+
+def test_loss_curve_smooths_and_skips_missing_values():
+    loss = [3.0, 2.5, None, 2.0, 1.8, 1.5, 1.4, 1.2]
+    fig = viz.loss_curve(loss, smooth=2)
+    ax = fig.axes[0]
+    raw, smooth = lines_of(ax)
+    assert math.isnan(raw[2]) and raw[0] == 3.0
+    assert smooth[1] == pytest.approx(2.75) and smooth[2] == pytest.approx(2.5)
+    assert ax.get_yscale() == "linear"
+    runs = viz.loss_curve({"lr 1e-3": [1, 0.5], "lr 1e-2": [1, 2]}, log=True, smooth=1)
+    assert runs.axes[0].get_yscale() == "log"
+    assert [t.get_text() for t in runs.axes[0].get_legend().get_texts()] == ["lr 1e-3", "lr 1e-2"]
+
+
+def test_accuracy_plot_train_and_validation():
+    fig = viz.accuracy_plot([0.2, 0.6, 0.9], [0.2, 0.4, 0.5])
+    ax = fig.axes[0]
+    np.testing.assert_allclose(lines_of(ax)[0], [0.2, 0.6, 0.9])
+    np.testing.assert_allclose(lines_of(ax)[1], [0.2, 0.4, 0.5])
+    with pytest.raises(ValueError, match="3 training and 2 validation"):
+        viz.accuracy_plot([0.1, 0.2, 0.3], [0.1, 0.2])
+
+
+def test_update_ratio_plot_on_log_axis_with_target():
+    ratios = {"fc1.weight": [1e-3, 2e-3, None], "fc1.bias": [0.0, 1e-2, 1e-2]}
+    fig = viz.update_ratio_plot(ratios)
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    w, b, target = lines_of(ax)
+    assert math.isnan(w[2]) and math.isnan(b[0])  # None and 0 cannot sit on a log axis
+    assert list(target) == [1e-3, 1e-3]
+    only_w = viz.update_ratio_plot(ratios, weights_only=True)
+    assert len(only_w.axes[0].get_lines()) == 2
+
+
+def test_grad_norm_plot_bars_and_lines():
+    norms = {"fc1.weight": 1e-6, "fc2.weight": 1e-3, "fc3.weight": 0.0}
+    fig = viz.grad_norm_plot(norms)
+    ax = fig.axes[0]
+    heights = [p.get_height() for p in ax.patches]
+    assert heights[:2] == [1e-6, 1e-3] and math.isnan(heights[2])
+    assert ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(norms)
+    assert any(t.get_text() == "0" for t in ax.texts)  # a zero gradient is called out
+    fig2 = viz.grad_norm_plot({"a": [1.0, 0.5], "b": [1e-3, 1e-4]})
+    assert len(fig2.axes[0].get_lines()) == 2
+
+
+def records():
+    rng = np.random.default_rng(2)
+    out = []
+    for i in range(20):
+        ok = i % 5 != 0
+        out.append({"id": i, "status": "ok" if ok else "aborted",
+                    "lr": 10 ** rng.uniform(-6, -1), "reg": 10 ** rng.uniform(-5, 0),
+                    "val_acc": float(rng.uniform(0.1, 0.5)) if ok else None,
+                    "steps": 3, "seconds": 0.1, "error": None})
+    return out
+
+
+def test_hyperparam_scatter_log_axes_best_starred():
+    recs = records()
+    fig = viz.hyperparam_scatter(recs)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    ok = [r for r in recs if r["status"] == "ok"]
+    best = max(ok, key=lambda r: r["val_acc"])
+    pts, star, bad = ax.collections
+    assert len(pts.get_offsets()) == len(ok)
+    np.testing.assert_allclose(star.get_offsets()[0], [best["lr"], best["reg"]])
+    assert len(bad.get_offsets()) == len(recs) - len(ok)
+    assert len(fig.axes) == 2 and fig.axes[1].get_ylabel() == "val_acc"  # the colour bar
+    one_d = viz.hyperparam_scatter(recs, y=None, metric="val_acc")
+    assert one_d.axes[0].get_ylabel() == "val_acc" and one_d.axes[0].get_yscale() == "linear"
+    with pytest.raises(KeyError, match="no column 'momentum'"):
+        viz.hyperparam_scatter(recs, y="momentum")
+
+
+def test_hyperparam_scatter_takes_a_search_result():
+    tune = pytest.importorskip("tinygrad_lite.tune")
+    space = {"lr": tune.LogUniform(1e-4, 1e-1), "reg": tune.LogUniform(1e-5, 1e-1)}
+    result = tune.random_search(_objective, space, n_trials=6, metric="val_acc", mode="max",
+                                executor="serial", seed=0)
+    fig = viz.hyperparam_scatter(result)
+    pts = fig.axes[0].collections[0]
+    assert len(pts.get_offsets()) == 6
+    assert fig.axes[1].get_ylabel() == "val_acc"
+
+
+def _objective(config, report):
+    acc = 1.0 - abs(math.log10(config["lr"]) + 2) / 4
+    report(1.0 - acc, val_acc=acc)
+    return {"val_acc": acc}
