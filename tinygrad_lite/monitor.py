@@ -367,8 +367,9 @@ class Monitor:
     params: an nn.Module, a dict name -> Value, or a list of Values. A UpdateRatioWarning is
     emitted (once per weight and direction) when a weight's ratio falls outside
     [target / tolerance, target * tolerance]: by default outside [1e-5, 1e-1], two orders of
-    magnitude from the lecture's 1e-3. Only weights (ndim >= 2) are checked: biases start at
-    zero, where the ratio means little. ``history`` collects everything.
+    magnitude from the lecture's 1e-3, or when a weight does not move at all. Only weights
+    (ndim >= 2) are checked: biases start at zero, where the ratio means little. ``history``
+    collects everything.
     """
 
     def __init__(self, params, target: float = TARGET_RATIO, tolerance: float = 100.0,
@@ -388,7 +389,7 @@ class Monitor:
         """Snapshot the parameters (call just before optimizer.step())."""
         self._before = {n: np.array(p.data, dtype=np.float64) for n, p in self.params.items()}
 
-    def after_step(self, loss=None) -> dict[str, float]:
+    def after_step(self, loss=None, *, _stacklevel=3) -> dict[str, float]:
         """Measure each parameter's update ratio and gradient norm; returns the ratios."""
         if self._before is None:
             raise RuntimeError("Monitor.after_step: call before_step() before the update")
@@ -402,7 +403,7 @@ class Monitor:
             h.ratios.setdefault(name, []).append(ratios.get(name))
             h.grad_norms.setdefault(name, []).append(norms.get(name))
         if self.warn:
-            self._check(ratios)
+            self._check(ratios, _stacklevel)
         return ratios
 
     @contextmanager
@@ -410,25 +411,32 @@ class Monitor:
         """``with mon.step(loss=loss): opt.step()`` snapshots before and measures after."""
         self.before_step()
         yield self
-        self.after_step(loss)
+        self.after_step(loss, _stacklevel=5)  # warnings point at the user's with-statement
 
-    def _check(self, ratios):
+    def _check(self, ratios, stacklevel):
         lo, hi = self.target / self.tolerance, self.target * self.tolerance
         for name, r in ratios.items():
             if r is None or self.params[name].ndim < 2:
                 continue
-            if r < lo and (name, "low") not in self._warned:
+            step = len(self.history.steps) - 1
+            if r == 0 and (name, "zero") not in self._warned:
+                self._warned.add((name, "zero"))
+                warnings.warn(
+                    f"update ratio of {name!r} is 0 at step {step}: the weight did not move at "
+                    f"all (a zero gradient: dead units, or no gradient reaching it)",
+                    UpdateRatioWarning, stacklevel=stacklevel)
+            elif 0 < r < lo and (name, "low") not in self._warned:
                 self._warned.add((name, "low"))
                 warnings.warn(
-                    f"update ratio of {name!r} is {r:.2g} at step {len(self.history.steps) - 1}, "
-                    f"below {lo:.0e} (target about {self.target:.0e}): the learning rate is "
-                    f"probably too low", UpdateRatioWarning, stacklevel=3)
+                    f"update ratio of {name!r} is {r:.2g} at step {step}, below {lo:.0e} "
+                    f"(target about {self.target:.0e}): the learning rate is probably too low",
+                    UpdateRatioWarning, stacklevel=stacklevel)
             elif r > hi and (name, "high") not in self._warned:
                 self._warned.add((name, "high"))
                 warnings.warn(
-                    f"update ratio of {name!r} is {r:.2g} at step {len(self.history.steps) - 1}, "
-                    f"above {hi:.0e} (target about {self.target:.0e}): the learning rate is "
-                    f"probably too high", UpdateRatioWarning, stacklevel=3)
+                    f"update ratio of {name!r} is {r:.2g} at step {step}, above {hi:.0e} "
+                    f"(target about {self.target:.0e}): the learning rate is probably too high",
+                    UpdateRatioWarning, stacklevel=stacklevel)
 
     def log_epoch(self, loss=None, train_acc=None, val_acc=None, activations=None, **extra):
         """Record one epoch: loss, accuracies, and optionally activation statistics.
