@@ -17,10 +17,12 @@ What the picture shows
   their gradient is zero for all. Saturated units (orange): sigmoid, tanh or ELU units whose
   local gradient |f'| is below ``saturation`` (0.01). Each is a fraction per node, and a strip
   of cells shows it unit by unit.
-* Vanishing (violet) and exploding (magenta) gradients: a node's gradient RMS relative to the
-  reference near the output (activations against the shallowest activation gradient,
-  parameters against the shallowest parameter gradient) below ``vanishing`` (1e-3) or above
-  ``exploding`` (1e3), or not finite.
+* Vanishing (violet) and exploding (magenta) gradients: a node's gradient RMS relative to a
+  reference near the output below ``vanishing`` (1e-3) or above ``exploding`` (1e3), or not
+  finite. The reference is the RMS of the gradient nearest the output (fewest hops from the
+  root) in the node's group: activations, weight matrices (ndim >= 2), or vectors such as
+  biases; a weight's gradient sums over the batch and an activation's does not, so each is
+  measured against its own kind. The root itself, the seed, is not measured.
 
 Constant scalars fold into their op's label (``* 0.9``); constant tensors are drawn small.
 Node ids (``n0``, ``n1``, ...) follow trace order (a depth-first walk from the root, parents
@@ -145,6 +147,7 @@ class NodeInfo:
     op: str
     op_label: str
     kind: str  # "param" | "input" | "const" | "op" | "module" | "more"
+    op_args: str = ""
     shape: tuple = ()
     dtype: str = ""
     depth: int = 0
@@ -181,6 +184,8 @@ class NodeInfo:
         lines = [f"{self.id}: {self.name or self.op_label or self.kind}"]
         if self.op:
             lines.append(f"op: {self.op_label}")
+        if self.op_args:
+            lines.append(f"arguments: {self.op_args}")
         lines.append(f"kind: {self.kind}" + (f" ({self.members} nodes)" if self.members > 1 else ""))
         if self.module:
             lines.append(f"module: {self.module}")
@@ -250,7 +255,8 @@ class EdgeInfo:
             lines = [f"|up| {_fmt(_norm(up), 3)} * |local| {_fmt(_norm(local), 3)}"]
         else:
             u = _fmt(up.item(), digits) if up.size == 1 else _fmt(_norm(up), 3)
-            lines = [f"{'up' if up.size == 1 else '|up|'} {u}", f"local: {local}"]
+            rule = local if len(local) <= 40 else local[:37] + "..."
+            lines = [f"{'up' if up.size == 1 else '|up|'} {u}", f"local: {rule}"]
         if down is None:
             lines.append("= (no grad)")
         elif down.size == 1:
@@ -446,10 +452,19 @@ def _op_label(v, folded) -> str:
     kw = getattr(ctx, "kwargs", None) or {}
     if op == "pow" and "p" in kw and len(kw) == 1:
         return f"** {_fmt(kw['p'])}"
-    parts = [f"{k}={_short(val)}" for k, val in kw.items() if val is not None]
-    if parts:
-        op += " " + " ".join(parts)
-    return op
+    # short arguments only (axis=1, k=2); arrays and flags are in the tooltip
+    parts = [f"{k}={_short(val)}" for k, val in kw.items()
+             if isinstance(val, (int, float, tuple, str, np.integer, np.floating))
+             and not isinstance(val, bool)]
+    label = op + (" " + " ".join(parts) if parts else "")
+    return label if len(label) <= 36 else label[:33] + "..."
+
+
+def _op_args(v) -> str:
+    """Every keyword argument of the op that made v, for the tooltip."""
+    kw = getattr(v._ctx, "kwargs", None) or {}
+    text = ", ".join(f"{k}={_short(val, 40)}" for k, val in kw.items())
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def analyze(root, params=None, *, model=None, depth=None, collapse=None, max_nodes=500,
@@ -687,7 +702,8 @@ def _measure(v, nid, k, names, dmap, folded, saturation, mark_fraction) -> NodeI
     d = v.data
     info = NodeInfo(id=nid, index=k, name=None if name is None else str(name), op=op,
                     op_label=op_label, kind=kind, shape=tuple(v.shape), dtype=str(v.dtype),
-                    depth=dmap.get(id(v), 0), value_ref=v)
+                    depth=dmap.get(id(v), 0), value_ref=v,
+                    op_args=_op_args(v) if ctx is not None else "")
     if d.size == 1:
         info.value = float(d.reshape(()))
     if d.size:
