@@ -938,7 +938,7 @@ def draw_graph(root, path=None, params=None, *, model=None, max_nodes=500, depth
                        "fontcolor": "#333333"},
             body=lines)
     if legend or title is not None:  # the graph's label: bottom right, apart from the layout
-        g.body.insert(0, f"\tlabel={_legend_html(info.settings, title, legend)}\n")
+        g.body.insert(0, f"\tlabel={_legend_html(info.settings, title, legend, info.nodes)}\n")
         g.body.insert(1, "\tlabelloc=b labeljust=r\n")
     g.info, g._prefer = info, renderer
     if path is not None:
@@ -1167,8 +1167,14 @@ def _cluster_path(module: str, classes: dict, is_module_node=False) -> list:
     return prefixes
 
 
-def _legend_html(s: dict, title=None, legend=True) -> str:
-    """The graph's label: an optional title, then the legend (colour scale and marks)."""
+def _legend_html(s: dict, title=None, legend=True, nodes=()) -> str:
+    """The graph's label: an optional title, then the legend (colour scale and marks).
+
+    The rows on dead and saturated units and on unit strips appear when the graph has
+    nodes they apply to."""
+    has_dead = any(n.dead_fraction is not None for n in nodes)
+    has_sat = any(n.saturated_fraction is not None for n in nodes)
+    has_strip = any(n.unit_badness is not None and (n.units or 0) > 1 for n in nodes)
     stops = [(1e-6, "1e-6"), (1e-4, "1e-4"), (1e-2, "0.01"), (1e-1, "0.1"), (1.0, "1"),
              (1e2, "100"), (1e4, "&gt;1e3")]
     n = len(stops)
@@ -1189,6 +1195,22 @@ def _legend_html(s: dict, title=None, legend=True) -> str:
                     f"</TD></TR>")
 
         mark = f"{100 * s['mark_fraction']:.0f}%"
+        marks = []
+        if has_dead:
+            marks.append(row(DEAD, f"dead: ReLU unit &lt;= 0 on every example, zero gradient "
+                                   f"(marked from {mark} of units)"))
+        if has_sat:
+            marks.append(row(SATURATED, f"saturated: |f'| &lt; {_fmt(s['saturation'], 2)} "
+                                        f"(sigmoid, tanh, ELU; marked from {mark} of "
+                                        f"activations)"))
+        marks += [
+            row(VANISHING, f"vanishing: gradient &lt; {_fmt(s['vanishing'], 2)} x reference"),
+            row(EXPLODING, f"exploding: gradient &gt; {_fmt(s['exploding'], 2)} x reference, "
+                           f"or nan/inf"),
+        ]
+        if has_strip:
+            marks.append(row(HEALTHY, "unit strip: one cell per unit, green healthy, red dead, "
+                                      "orange saturated"))
         rows += [
             f'<TR><TD COLSPAN="{n}" ALIGN="LEFT"><FONT POINT-SIZE="9"><B>How to read:</B> '
             f"node = name op / data / grad; edge = up * local = down (norms for tensors)."
@@ -1197,16 +1219,7 @@ def _legend_html(s: dict, title=None, legend=True) -> str:
             f"the reference near the output (grad rows and edges; thin pale edges: vanishing)"
             f"</FONT></TD></TR>",
             f"<TR>{cells}</TR>",
-            row(DEAD, f"dead: ReLU unit &lt;= 0 on every example, zero gradient "
-                      f"(marked from {mark} of units)"),
-            row(SATURATED, f"saturated: |f'| &lt; {_fmt(s['saturation'], 2)} (sigmoid, tanh, "
-                           f"ELU; marked from {mark} of activations)"),
-            row(VANISHING, f"vanishing: gradient &lt; {_fmt(s['vanishing'], 2)} x reference"),
-            row(EXPLODING, f"exploding: gradient &gt; {_fmt(s['exploding'], 2)} x reference, "
-                           f"or nan/inf"),
-            row(HEALTHY, "unit strip: one cell per unit, green healthy, red dead, orange "
-                         "saturated"),
-        ]
+        ] + marks
     border = "1" if legend else "0"
     return (f'<<TABLE BORDER="{border}" COLOR="#999999" CELLBORDER="0" CELLSPACING="1" '
             f'CELLPADDING="2" BGCOLOR="#ffffff">{"".join(rows)}</TABLE>>')
