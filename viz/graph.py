@@ -683,7 +683,7 @@ def _downstream(ctx, up):
     try:
         g = float(up) if ctx.scalar and up.size == 1 else up
         grads = ctx.input_grads(g)
-    except Exception:
+    except Exception:  # a user's op whose backward fails here: draw the edge without it
         return None
     return tuple(None if (g is None or not p.requires_grad) else np.asarray(g)
                  for p, g in zip(ctx.parents, grads))
