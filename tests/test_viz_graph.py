@@ -379,3 +379,27 @@ def test_params_dict_names_leaves():
     assert info.node("fc1.weight").value_ref is params["fc1.weight"]
     with pytest.raises(TypeError, match="params must be"):
         viz.analyze(loss, params=[1, 2])
+
+
+def test_odd_graphs_draw():
+    y = Value(3.0, label="q")
+    sq = y * y  # one parent twice: two edges, input 0 and input 1
+    sq.backward()
+    info = viz.analyze(sq)
+    assert [(e.src, e.dst, e.index) for e in info.edges] == [("n0", "n1", 0), ("n0", "n1", 1)]
+    assert [e.down.item() for e in info.edges] == [3.0, 3.0] and info.node("q").grad == 6.0
+    empty = Value(np.ones((0, 3)))
+    z = (empty.relu() * 2).sum()
+    z.backward()
+    assert all(not n.status for n in viz.analyze(z).nodes)
+    assert viz.draw_graph(z).source.startswith("digraph")
+    x32 = Value(np.ones((2, 2), np.float32))
+    s = (x32 * 3).tanh().sum()
+    s.backward()
+    assert "float32" in viz.draw_graph(s).source
+    from tinygrad_lite import no_grad
+
+    with no_grad():
+        c = Value(np.ones(3)) * 2
+    (only,) = viz.analyze(c).nodes
+    assert only.kind == "input" and not only.reached

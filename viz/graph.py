@@ -717,8 +717,8 @@ def _measure(v, nid, k, names, dmap, folded, saturation, mark_fraction) -> NodeI
         gf = g.astype(np.float64, copy=False)
         with np.errstate(all="ignore"):
             info.grad_norm = _norm(gf)
-            info.grad_rms = info.grad_norm / math.sqrt(max(gf.size, 1))
-            if gf.size:
+            if gf.size:  # an empty tensor has no gradient to call small or large
+                info.grad_rms = info.grad_norm / math.sqrt(gf.size)
                 info.grad_min, info.grad_max = float(gf.min()), float(gf.max())
         if gf.size == 1:
             info.grad = float(gf.reshape(()))
@@ -1100,6 +1100,8 @@ def _describe(a) -> str:
     a = np.asarray(a)
     if a.size == 1:
         return _fmt(a.item(), 6)
+    if a.size == 0:
+        return f"shape {_shape(a.shape)} (empty)"
     af = a.astype(np.float64, copy=False)
     return (f"shape {_shape(a.shape)} norm {_fmt(_norm(af))} mean {_fmt(af.mean())} "
             f"min {_fmt(af.min())} max {_fmt(af.max())}")
