@@ -1,0 +1,168 @@
+"""The report: `python -m tinygrad_lite report --quick` writes one self-contained page whose
+every check passes; the engine never imports viz or matplotlib."""
+import html.parser
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytest.importorskip("matplotlib", reason="the report needs the viz extra")
+pytest.importorskip("graphviz", reason="the report needs the viz extra")
+pytest.importorskip("sklearn", reason="the report's digits need the data extra")
+
+SECTION_KEYS = ["backprop", "activations", "dead-relu", "preprocessing", "weight-init",
+                "batch-norm", "babysitting", "search", "monitoring"]
+
+
+def _env():
+    return dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    proc = subprocess.run([sys.executable, "-m", "tinygrad_lite", "report", "--quick",
+                           "--out", str(out)], capture_output=True, text=True, env=_env(),
+                          timeout=280, cwd=str(out))
+    return out, proc
+
+
+def test_cli_exits_zero_and_prints_the_path(quick_report):
+    out, proc = quick_report
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip() == str(out / "index.html")
+    # progress on stderr, one line per section
+    for i, key in enumerate(SECTION_KEYS, 1):
+        assert f"[{i}/9] {key}" in proc.stderr
+    assert "checks pass" in proc.stderr
+
+
+def test_every_check_passes_and_numbers_are_recorded(quick_report):
+    out, _ = quick_report
+    results = json.loads((out / "results.json").read_text())
+    assert results["quick"] is True
+    assert [s["key"] for s in results["sections"]] == SECTION_KEYS
+    for s in results["sections"]:
+        assert s["error"] == "", s["error"]
+        assert s["checks"], s["key"]
+        failed = [c for c in s["checks"] if not c["passed"]]
+        assert not failed, (s["key"], failed)
+    numbers = {s["key"]: s["numbers"] for s in results["sections"]}
+    assert abs(numbers["backprop"]["f"] - 0.7311) < 1e-4
+    std = numbers["weight-init"]["std"]
+    assert std["tanh, std 0.01"][9] < 1e-3 * std["tanh, std 0.01"][0]
+    assert max(std["ReLU, He"]) < 2 * std["ReLU, He"][0]
+    assert numbers["search"]["random_lrs"] == 9 and numbers["search"]["grid_lrs"] == 3
+    assert numbers["search"]["edge_warnings"]
+    assert abs(numbers["babysitting"]["verdicts"][0]["numbers"]["loss"] - 2.302585) < 0.1
+
+
+def test_page_is_self_contained(quick_report):
+    out, _ = quick_report
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "http://" not in page and "https://" not in page  # nothing fetched, not even a font
+    assert not re.search(r'<(script|link|img|iframe)[^>]+src="(?!data:|backprop\.html)', page)
+    assert page.count("<svg") >= 3  # the neuron, the ReLU net, the tanh net
+    assert page.count('src="data:image/png;base64,') >= 10
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), "inline SVGs must not share element ids"
+    anim = (out / "backprop.html").read_text(encoding="utf-8")
+    assert "<svg" in anim and "http://" not in anim and "https://" not in anim
+    assert 'src="backprop.html"' in page
+    for name in ("random", "grid", "coarse", "fine"):
+        assert (out / f"search_{name}.csv").read_text().startswith("id,status")
+        json.loads((out / f"search_{name}.json").read_text())
+
+
+def test_page_has_every_section_with_claims_and_verdicts(quick_report):
+    out, _ = quick_report
+    page = (out / "index.html").read_text(encoding="utf-8")
+    for key in SECTION_KEYS:
+        assert f'<section id="{key}">' in page
+    assert page.count('<span class="pass">PASS</span>') >= 30
+    assert '<span class="fail">' not in page
+    assert "DEAD" in page  # the ReLU graph marks its dead units
+    assert "saturated" in page
+
+    class Parser(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.stack = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag not in {"meta", "br", "img", "input", "hr", "link", "path", "polygon",
+                           "ellipse", "polyline", "rect", "line", "stop", "use", "image"}:
+                self.stack.append(tag)
+
+        def handle_startendtag(self, tag, attrs):
+            pass
+
+        def handle_endtag(self, tag):
+            if tag in {"path", "polygon", "ellipse", "polyline", "rect", "line", "stop",
+                       "use", "image"}:
+                return
+            assert self.stack and self.stack[-1] == tag, (tag, self.stack[-5:])
+            self.stack.pop()
+
+    p = Parser()
+    p.feed(page)
+    p.close()
+    assert p.stack == []
+
+
+def test_cli_usage_errors(tmp_path):
+    from tinygrad_lite.__main__ import main
+
+    assert main([]) == 2
+    with pytest.raises(SystemExit):
+        main(["report", "--bogus"])
+    assert main(["report", "--out", str(tmp_path), "--sections", "nope", "-q"]) == 2
+
+
+def test_cli_runs_a_subset_of_sections(tmp_path, capsys):
+    from tinygrad_lite.__main__ import main
+
+    status = main(["report", "--quick", "--out", str(tmp_path), "--sections", "backprop",
+                   "preprocessing", "-q"])
+    assert status == 0
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert [s["key"] for s in results["sections"]] == ["backprop", "preprocessing"]
+    assert capsys.readouterr().out.strip().endswith("index.html")
+
+
+def test_a_failing_section_is_reported_not_fatal(tmp_path, monkeypatch):
+    from tinygrad_lite import report
+
+    def broken(ctx):
+        raise RuntimeError("this experiment broke")
+    monkeypatch.setattr(report, "SECTIONS", (("backprop", broken),) + report.SECTIONS[3:4])
+    path = report.build_report(str(tmp_path), quick=True, progress=False)
+    page = Path(path).read_text(encoding="utf-8")
+    assert "This section failed" in page and "this experiment broke" in page
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert "RuntimeError" in results["sections"][0]["error"]
+    assert results["sections"][1]["key"] == "preprocessing" and not results["sections"][1]["error"]
+
+
+def test_missing_extra_names_the_install_command(monkeypatch):
+    from tinygrad_lite import report
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    with pytest.raises(report.MissingExtraError, match=r"pip install .*tinygrad_lite\[viz"):
+        report._require_extras()
+
+
+def test_engine_imports_neither_viz_nor_matplotlib():
+    code = ("import sys; import tinygrad_lite, tinygrad_lite.monitor, tinygrad_lite.babysit, "
+            "tinygrad_lite.report, tinygrad_lite.__main__; "
+            "bad = [m for m in ('viz', 'matplotlib', 'graphviz') if m in sys.modules]; "
+            "assert not bad, bad")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=_env(), timeout=60)
+    assert proc.returncode == 0, proc.stderr
