@@ -38,7 +38,18 @@ def _threads_from_argv(argv) -> int:
     return int(os.environ.get("BENCH_THREADS", "1"))
 
 
+def _clock_from_argv(argv) -> str:
+    for i, a in enumerate(argv):
+        if a == "--clock" and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith("--clock="):
+            return a.split("=", 1)[1]
+    return os.environ.get("BENCH_CLOCK", "wall")
+
+
 THREADS = _threads_from_argv(sys.argv)
+CLOCK = _clock_from_argv(sys.argv)
+os.environ["BENCH_CLOCK"] = CLOCK
 for _var in _THREAD_VARS:  # before numpy and torch are imported: their pools read these once
     os.environ[_var] = str(THREADS)
 os.environ["BENCH_THREADS"] = str(THREADS)  # children inherit the same pinning
@@ -127,12 +138,19 @@ def ratio_ok(measured, limit):
 
 
 # -- timing -----------------------------------------------------------------------------------
+def _now():
+    """The clock of the run: wall time (perf_counter), or this process's CPU time with
+    ``--clock cpu`` (process_time: steadier on a shared machine, blind to time spent waiting)."""
+    return time.process_time() if CLOCK == "cpu" else time.perf_counter()
+
+
 def _time_once(fn, number):
     gc.collect()
-    t0 = time.perf_counter()
+    now = _now
+    t0 = now()
     for _ in range(number):
         fn()
-    return (time.perf_counter() - t0) / number
+    return (now() - t0) / number
 
 
 def _calibrate(fn, min_time):
@@ -174,8 +192,14 @@ def compare(workload, cases, baseline=None, rounds=7, min_time=0.2, warmup=1, un
         if baseline is not None and baseline in times:
             ratio = statistics.median(t / b for t, b in zip(ts, times[baseline]))
         rows.append(Row(workload, name, statistics.median(ts), min(ts), max(ts), ratio,
-                        baseline, unit, rounds, number[name]))
+                        baseline, unit, rounds, number[name], extra={"times": ts}))
     return rows
+
+
+def paired_median(rows, fn):
+    """Median over rounds of fn(times of each row in that round): a paired statistic."""
+    per_round = zip(*(r.extra["times"] for r in rows))
+    return statistics.median(fn(*ts) for ts in per_round)
 
 
 def _progress(what, i, n):
@@ -270,7 +294,8 @@ def run_child(script, args, timeout=None):
 
     A failure (non-zero exit, timeout, no payload) comes back as {"error": "..."}.
     """
-    cmd = [sys.executable, script, "--threads", str(THREADS), "--child", *map(str, args)]
+    cmd = [sys.executable, script, "--threads", str(THREADS), "--clock", CLOCK, "--child",
+           *map(str, args)]
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     except subprocess.TimeoutExpired:
@@ -333,6 +358,8 @@ def parser(description):
                    help="threads for every BLAS/OpenMP pool and torch (default 1)")
     p.add_argument("--rounds", type=int, default=None, help="alternating rounds (default: per workload)")
     p.add_argument("--quick", action="store_true", help="fewer rounds and smaller sizes (a smoke run)")
+    p.add_argument("--clock", choices=("wall", "cpu"), default=CLOCK,
+                   help="wall time (default) or this process's CPU time (steadier when shared)")
     p.add_argument("--json", default=None, help="also write the rows and targets to this JSON file")
     p.add_argument("--child", nargs=argparse.REMAINDER, default=None, help=argparse.SUPPRESS)
     return p
@@ -341,7 +368,7 @@ def parser(description):
 def finish(args, title, rows, targets=(), notes=()):
     """Print the tables; write JSON when asked. Returns the payload."""
     print(f"## {title}\n")
-    print(f"threads: {THREADS}\n")
+    print(f"threads: {THREADS}, clock: {CLOCK}\n")
     print(table(rows))
     if targets:
         print()
@@ -349,7 +376,7 @@ def finish(args, title, rows, targets=(), notes=()):
     for n in notes:
         print(f"\n{n}")
     print()
-    payload = {"title": title, "threads": THREADS, "rows": [asdict(r) for r in rows],
+    payload = {"title": title, "threads": THREADS, "clock": CLOCK, "rows": [asdict(r) for r in rows],
                "targets": [asdict(t) for t in targets], "notes": list(notes)}
     if args.json:
         with open(args.json, "w") as f:
