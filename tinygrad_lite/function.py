@@ -143,7 +143,7 @@ class Function:
 
     # parents and kwargs live in slots; what forward saves goes to __dict__, or to slots that
     # an op declares itself (the built-in ops do, so a context costs one object, not two)
-    __slots__ = ("parents", "kwargs", "__dict__")
+    __slots__ = ("parents", "kwargs", "__dict__", "__weakref__")
 
     op: str = ""  # short name shown in reprs and drawings; defaults to the lowercase class name
     vjp: tuple = ()
