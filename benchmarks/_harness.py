@@ -228,6 +228,31 @@ def summarize(workload, case, values, baseline_values=None, baseline=None, unit=
                unit, len(vals), 1, note, extra or {})
 
 
+class GCTimer:
+    """Time spent in the cyclic garbage collector while active (gc.callbacks), and the
+    number of full (generation 2) collections: the part of a time that is CPython's, not ours."""
+
+    def __init__(self):
+        self.seconds = 0.0
+        self.full = 0
+        self._t0 = 0.0
+
+    def _cb(self, phase, info):
+        if phase == "start":
+            self._t0 = _now()
+        else:
+            self.seconds += _now() - self._t0
+            self.full += info["generation"] == 2
+
+    def __enter__(self):
+        gc.callbacks.append(self._cb)
+        return self
+
+    def __exit__(self, *exc):
+        gc.callbacks.remove(self._cb)
+        return False
+
+
 # -- memory, in a child process --------------------------------------------------------------
 def _status_kib(key):
     try:

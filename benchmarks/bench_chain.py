@@ -17,7 +17,10 @@ SYSTEMS = ("PyTorch", "tinygrad_lite", "micrograd")
 
 
 def build_and_backward(system, n):
-    """Build the chain of n steps and backpropagate; returns (build s, backward s, dy/dx)."""
+    """Build the chain of n steps and backpropagate.
+
+    Returns (build s, backward s, dy/dx, seconds of the build spent in the garbage collector).
+    """
     if system == "tinygrad_lite":
         from tinygrad_lite import Value
 
@@ -32,15 +35,16 @@ def build_and_backward(system, n):
         torch = H.import_torch()
         x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
     now = H._now
-    t0 = now()
-    y = x
-    for _ in range(n):
-        y = (0.9 * y + 0.1).tanh()
-    t1 = now()
+    with H.GCTimer() as gct:
+        t0 = now()
+        y = x
+        for _ in range(n):
+            y = (0.9 * y + 0.1).tanh()
+        t1 = now()
     y.backward()
     t2 = now()
     g = float(x.grad)
-    return t1 - t0, t2 - t1, g
+    return t1 - t0, t2 - t1, g, gct.seconds
 
 
 def _micrograd_tanh(self):
@@ -70,11 +74,12 @@ def child(args):
     sys.setrecursionlimit(1000)  # the default: what users of micrograd get
     peak = H.PeakRSS()
     try:
-        build, back, g = build_and_backward(system, n)
+        build, back, g, gc_s = build_and_backward(system, n)
     except RecursionError:
         H.child_report({"error": "RecursionError"})
         return
-    H.child_report({"build": build, "backward": back, "grad": g, "mem_mib": peak.growth_mib(),
+    H.child_report({"build": build, "build_gc": gc_s, "backward": back, "grad": g,
+                    "mem_mib": peak.growth_mib(),
                     "exact_mem": peak.exact})
 
 
@@ -127,21 +132,26 @@ def main(argv=None):
             if not ok:
                 rows.append(H.Row(f"(b) chain N={n:.0e}", s, None, note=runs[s][0]["error"]))
                 continue
-            for key, unit in (("build", "s"), ("backward", "s"), ("mem_mib", "MiB")):
+            for key, unit in (("build", "s"), ("build_gc", "s"), ("backward", "s"), ("mem_mib", "MiB")):
                 vals = [x.get(key) for x in runs[s]]
                 bvals = [x.get(key) for x in base] if have_torch else None
-                row = H.summarize(f"(b) chain N={n:.0e}", f"{s} {key.replace('_mib', '')}",
+                name = {"build_gc": "build, of which cyclic GC", "mem_mib": "memory"}.get(key, key)
+                row = H.summarize(f"(b) chain N={n:.0e}", f"{s} {name}",
                                   vals, bvals, "PyTorch" if bvals else None, unit)
                 rows.append(row)
                 per_op[(s, key, n)] = row.median / n if row.median is not None else None
                 per_op[(s, key, n, "ratio")] = row.ratio
     big = sizes[-1]
     fit = [n for n in sizes if n >= 10_000]
-    for key, what in (("build", "build time"), ("backward", "backward time"), ("mem_mib", "peak memory")):
+    for n in fit:  # the build without the collector's share: the engine's own cost
+        b, g = per_op.get(("tinygrad_lite", "build", n)), per_op.get(("tinygrad_lite", "build_gc", n))
+        per_op[("tinygrad_lite", "build_nogc", n)] = b - g if b is not None and g is not None else None
+    for key, what in (("build", "build time"), ("build_nogc", "build time less cyclic GC"),
+                      ("backward", "backward time"), ("mem_mib", "peak memory")):
         pts = [(n, per_op.get(("tinygrad_lite", key, n))) for n in fit]
         slope = _loglog_slope([(n, c * n) for n, c in pts if c]) if all(c for _, c in pts) else None
         targets.append(H.Target("(b)", f"{what}: slope of log(cost) on log(N), N={fit[0]:.0e}.."
-                                f"{fit[-1]:.0e} (linear: 1; N log N here: ~1.09; quadratic: 2)",
+                                f"{fit[-1]:.0e} (linear: 1, quadratic: 2)",
                                 slope, 1.1, H.ratio_ok(slope, 1.1)))
     for key, what in (("build", "build time"), ("backward", "backward time"), ("mem_mib", "peak memory")):
         r = per_op.get(("tinygrad_lite", key, big, "ratio"))
