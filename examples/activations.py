@@ -66,11 +66,10 @@ def zigzag(path):
 
 def plot(grads, paths, w_true, path):
     """Left: gradient at -10, 0, 10 per activation. Right: the two SGD paths."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no window, no global state
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    fig = Figure(figsize=(11, 4))
+    ax1, ax2 = fig.subplots(1, 2)
     xs = np.linspace(-10, 10, 401)
     for name, fn in ACTIVATIONS.items():
         v = Value(xs)
@@ -116,7 +115,7 @@ def main(quick=False, out="figures"):
     path_cen, same_cen = sgd_path(centred, w_true, steps, 0.5, np.random.default_rng(1))
     zigzag_pos = zigzag(path_pos)
     zigzag_cen = zigzag(path_cen)
-    print(f"claim: with all-positive inputs every update moves both weights the same way")
+    print("claim: with all-positive inputs every update moves both weights the same way")
     print(f"measured: same-sign updates {same_pos:.0%} with positive inputs, "
           f"{same_cen:.0%} with zero-centred inputs")
     print(f"path walked / straight distance: {zigzag_pos:.2f} (positive), "

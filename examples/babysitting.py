@@ -36,11 +36,10 @@ def make_model():
 
 def plot(overfit, probes, path):
     """Left: the 20-example overfit. Right: the loss per step of each learning rate."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no window, no global state
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig = Figure(figsize=(10, 3.6))
+    ax1, ax2 = fig.subplots(1, 2)
     ax1.plot(overfit.history, color="tab:blue")
     ax1.set_title(f"overfit {overfit.numbers['n']} examples: "
                   f"{overfit.numbers['train_acc']:.0%} train accuracy")

@@ -73,11 +73,10 @@ def train(model, X, y, lr, epochs):
 
 def plot(curves, sweep, lrs, path):
     """Left: loss curves with the bad init. Right: validation accuracy per learning rate."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no window, no global state
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig = Figure(figsize=(10, 3.6))
+    ax1, ax2 = fig.subplots(1, 2)
     for name, losses in curves.items():
         ax1.plot(losses, label=name)
     ax1.set_title("W ~ N(0, 0.01^2): training loss")

@@ -62,11 +62,10 @@ def train(lr, X, y, epochs):
 
 def plot(monitors, path):
     """Dead fraction of each hidden layer per epoch, one line per learning rate."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no window, no global state
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
+    fig = Figure(figsize=(10, 3.6))
+    axes = fig.subplots(1, 2, sharey=True)
     for (name, mon), color in zip(monitors.items(), ("tab:green", "tab:orange", "tab:red")):
         for ax, (layer, series) in zip(axes, mon.history.dead.items()):
             ax.plot(mon.history.epochs, series, "o-", color=color, label=name)

@@ -63,11 +63,10 @@ def objective(config, report):
 
 def plot(random_result, grid_result, rounds, path):
     """Three panels: random and grid trials in the (lr, reg) plane; accuracy against lr."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no window, no global state
 
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    fig = Figure(figsize=(14, 4))
+    axes = fig.subplots(1, 3)
     for ax, (name, result) in zip(axes[:2], (("random", random_result), ("grid", grid_result))):
         lr = [t.config["lr"] for t in result.trials]
         reg = [t.config["reg"] for t in result.trials]

@@ -32,11 +32,10 @@ def describe(X):
 
 def plot(clouds, path):
     """Two rows of three panels: the lecture's two preprocessing pictures."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no window, no global state
 
-    fig, axes = plt.subplots(2, 3, figsize=(11, 7))
+    fig = Figure(figsize=(11, 7))
+    axes = fig.subplots(2, 3)
     rows = (("original", "zero-centred", "normalized"),
             ("original", "decorrelated (PCA)", "whitened"))
     for r, names in enumerate(rows):

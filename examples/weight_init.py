@@ -47,13 +47,11 @@ def forward_stats(X, activation, make_weight, n_layers, width, rng):
 
 def plot(results, path):
     """Histograms of every layer (rows: schemes, columns: layers); returns the figure."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no window, no global state
 
     n_rows, n_cols = len(results), len(next(iter(results.values())))
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(1.6 * n_cols, 1.5 * n_rows),
-                             squeeze=False)
+    fig = Figure(figsize=(1.6 * n_cols, 1.5 * n_rows))
+    axes = fig.subplots(n_rows, n_cols, squeeze=False)
     for r, (name, stats) in enumerate(results.items()):
         for c, s in enumerate(stats):
             ax = axes[r, c]
