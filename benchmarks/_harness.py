@@ -144,9 +144,17 @@ def _now():
     return time.process_time() if CLOCK == "cpu" else time.perf_counter()
 
 
-def _time_once(fn, number):
+def _time_once(fn, number, gc_times=None):
     gc.collect()
     now = _now
+    if gc_times is not None:
+        with GCTimer() as gct:
+            t0 = now()
+            for _ in range(number):
+                fn()
+            t = now() - t0
+        gc_times.append(gct.seconds / number)
+        return t / number
     t0 = now()
     for _ in range(number):
         fn()
@@ -164,11 +172,12 @@ def _calibrate(fn, min_time):
 
 
 def compare(workload, cases, baseline=None, rounds=7, min_time=0.2, warmup=1, unit="s",
-            per=1, progress=True):
+            per=1, progress=True, gc_share=False):
     """Time every case in alternating rounds; return one Row per case.
 
     cases: dict name -> zero-argument callable (one run). baseline: the name to divide by.
     per: divide each time by this (e.g. the number of ops, for a time per op).
+    gc_share: also measure the time spent in the cyclic garbage collector (noted per row).
     """
     names = list(cases)
     for name in names:
@@ -176,13 +185,14 @@ def compare(workload, cases, baseline=None, rounds=7, min_time=0.2, warmup=1, un
             cases[name]()
     number = {name: _calibrate(cases[name], min_time) for name in names}
     times = {name: [] for name in names}
+    gc_times = {name: [] if gc_share else None for name in names}
     for r in range(rounds):
         k = r % len(names)
         order = names[k:] + names[:k]  # rotate: no case always runs first or last
         if r % 2:
             order.reverse()
         for name in order:
-            times[name].append(_time_once(cases[name], number[name]) / per)
+            times[name].append(_time_once(cases[name], number[name], gc_times[name]) / per)
         if progress:
             _progress(workload, r + 1, rounds)
     rows = []
@@ -191,8 +201,13 @@ def compare(workload, cases, baseline=None, rounds=7, min_time=0.2, warmup=1, un
         ratio = None
         if baseline is not None and baseline in times:
             ratio = statistics.median(t / b for t, b in zip(ts, times[baseline]))
-        rows.append(Row(workload, name, statistics.median(ts), min(ts), max(ts), ratio,
-                        baseline, unit, rounds, number[name], extra={"times": ts}))
+        row = Row(workload, name, statistics.median(ts), min(ts), max(ts), ratio,
+                  baseline, unit, rounds, number[name], extra={"times": ts})
+        if gc_share:
+            share = statistics.median(g / per / t for g, t in zip(gc_times[name], ts))
+            row.extra["gc_share"] = share
+            row.note = f"{share:.0%} in the cyclic GC"
+        rows.append(row)
     return rows
 
 

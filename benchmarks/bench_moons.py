@@ -241,7 +241,7 @@ def main(argv=None):
         scalar = {"micrograd": micrograd_case(mg, layers, X, y), **scalar}
     rounds = args.rounds or (3 if args.quick else 7)
     rows += H.compare("(a) moons scalar", scalar, baseline="micrograd" if mg else None,
-                      rounds=rounds, min_time=0.0)
+                      rounds=rounds, min_time=0.0, gc_share=True)
 
     tensor = {"tinygrad_lite tensor": ours_tensor_case(mats, X, y),
               "numpy by hand": numpy_tensor_case(mats, X, y)}
