@@ -663,6 +663,38 @@ def _sec_weight_init(ctx):
     ax.set_title("std per layer")
     s.add(_figure_block(fig, "The same, one line per scheme (log scale)."))
 
+    # the weights' gradients collapse with the activations (std 0.01 against Xavier)
+    Xg = X[:200]
+    yg = np.random.default_rng(2).integers(0, 10, len(Xg))
+    grad_norms = {}
+    for name in ("tanh, std 0.01", "tanh, Xavier"):
+        make = schemes[name][1]
+        g_rng = np.random.default_rng(3)
+        h = Value(Xg, requires_grad=False)
+        weights = []
+        for layer in range(10):
+            W = Value(make((h.shape[1], 500), g_rng))
+            weights.append(W)
+            h = F.tanh(h @ W)
+        head = Value(make((500, 10), g_rng))
+        F.softmax_cross_entropy(h @ head, yg).backward()
+        grad_norms[name] = [float(np.linalg.norm(W.grad)) for W in weights]
+    small_g, xav_g = np.array(grad_norms["tanh, std 0.01"]), np.array(grad_norms["tanh, Xavier"])
+    s.check("std 0.01: the weights' gradients collapse too (every layer's below 1e-4 of "
+            "Xavier's).", f"||dL/dW|| per layer: {_g(small_g.min())} to {_g(small_g.max())} "
+            f"with std 0.01, {_g(xav_g.min())} to {_g(xav_g.max())} with Xavier",
+            np.all(small_g < 1e-4 * xav_g))
+    fig = ctx.Figure(figsize=(6.5, 3.4))
+    ax = fig.subplots()
+    for name, v in grad_norms.items():
+        ax.semilogy(range(1, 11), v, "o-", label=name)
+    ax.set_xlabel("layer")
+    ax.set_ylabel("||dL/dW||")
+    ax.set_title("weight gradient norm per layer (softmax loss, 200 examples)")
+    ax.legend(fontsize=8)
+    s.add(_figure_block(fig, "With std 0.01 the gradient of every weight matrix is about a "
+                             "millionth of what Xavier gives: nothing learns."))
+
     # a small tanh net with std 1.0 weights, drawn with its saturated units
     g_rng = np.random.default_rng(1)
     net = nn.Sequential(nn.Linear(20, 30, init=lambda sh, rng: init.normal(sh, 1.0, rng),
@@ -680,6 +712,7 @@ def _sec_weight_init(ctx):
                        "gradient is nearly 0."))
     s.numbers = {"std": {k: v.tolist() for k, v in std.items()},
                  "saturated_std1": sat, "relu_xavier_variance_ratio": ratio,
+                 "weight_grad_norms": grad_norms,
                  "he_spread": spread}
     return s
 
