@@ -651,7 +651,7 @@ def _sec_weight_init(ctx):
                 ax.set_ylabel(name, fontsize=8)
     fig.subplots_adjust(left=0.05, right=0.99, bottom=0.04, top=0.95, wspace=0.25, hspace=0.7)
     s.add(_figure_block(fig, "Histograms of every layer's activations (rows: schemes; ReLU "
-                             "rows cut the spike at 0, which holds half the units).", dpi=70,
+                             "rows cut the spike at 0, which holds half the units).", dpi=78,
                         tight=False))
     fig = ctx.Figure(figsize=(6.5, 3.6))
     ax = fig.subplots()
