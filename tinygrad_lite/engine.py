@@ -358,7 +358,7 @@ def _leaf(data) -> Value:
     return v
 
 
-def _lift(x, like) -> Value:
+def _lift(x, like, cls=None) -> Value:
     """Turn an op's non-Value argument into a constant Value.
 
     A Python number takes the dtype of the op's Value ``like`` (float32 stays float32); arrays
@@ -369,7 +369,13 @@ def _lift(x, like) -> Value:
     if isinstance(x, (int, float, np.number)) and not isinstance(x, bool):
         # a Python float: numpy treats it as a weak scalar, so float32 stays float32
         return _leaf(_float(x))
-    return Value(x, requires_grad=False)
+    try:
+        return Value(x, requires_grad=False)
+    except TypeError as e:  # name the op, not Value: "+: operand ... must be numeric"
+        if cls is None:
+            raise
+        msg = str(e).replace("Value: data must be numeric", "operand must be numeric", 1)
+        raise TypeError(f"{cls.op}: {msg}") from None
 
 
 def _apply(cls, *args, **kwargs):
@@ -381,9 +387,9 @@ def _apply(cls, *args, **kwargs):
         t1 = type(a1)
         if t1 is not Value:
             a1 = _leaf(_float(a1)) if (t1 is _float or t1 is int) and type(a0._data) is _float \
-                else _lift(a1, a0)
+                else _lift(a1, a0, cls)
         if type(a0) is not Value:
-            a0 = _lift(a0, a1)
+            a0 = _lift(a0, a1, cls)
         vals = (a0, a1)
         needs = a0.requires_grad or a1.requires_grad
         d0 = a0._data
@@ -397,7 +403,7 @@ def _apply(cls, *args, **kwargs):
     elif n == 1:
         a0 = args[0]
         if type(a0) is not Value:
-            a0 = _lift(a0, None)
+            a0 = _lift(a0, None, cls)
         vals = (a0,)
         needs = a0.requires_grad
         d0 = a0._data
@@ -409,7 +415,7 @@ def _apply(cls, *args, **kwargs):
                 out = None
     else:
         like = next((a for a in args if isinstance(a, Value)), None)
-        vals = tuple(a if type(a) is Value else _lift(a, like) for a in args)
+        vals = tuple(a if type(a) is Value else _lift(a, like, cls) for a in args)
         needs = any(v.requires_grad for v in vals)
     if out is None:
         ctx = cls()
@@ -518,7 +524,12 @@ def _op_error(cls, e, arrays):
     if msg.startswith(f"{cls.op}:"):
         return e
     shapes = ", ".join(str(a.shape) for a in arrays)
-    return type(e)(f"{cls.op}: {msg} (input shapes {shapes})")
+    msg = f"{cls.op}: {msg} (input shapes {shapes})"
+    try:
+        return type(e)(msg)
+    except Exception:  # noqa: BLE001 - a subclass with another signature (numpy's UFuncTypeError)
+        base = next(b for b in (IndexError, TypeError, ValueError) if isinstance(e, b))
+        return base(msg)
 
 
 _by_id = attrgetter("_id")

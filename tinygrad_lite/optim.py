@@ -75,7 +75,11 @@ class Optimizer:
             p.zero_grad(set_to_none)
 
     def step(self) -> None:
-        """One update of every parameter that has a gradient."""
+        """One update of every parameter that has a gradient.
+
+        All or nothing: gradients and optimizer state are checked, and every new value is
+        computed, before any parameter is written; an error leaves every parameter unchanged.
+        """
         where = type(self).__name__
         self.lr = _number(self.lr, "lr", where)
         todo = []
@@ -83,20 +87,30 @@ class Optimizer:
             g = p.grad
             if g is None:
                 continue
+            label = f" ({p.label!r})" if p.label is not None else ""
             if g.shape != p.shape:
-                label = f" ({p.label!r})" if p.label is not None else ""
                 raise ValueError(f"{where}.step: parameter {i}{label} of shape {p.shape} has a "
                                  f"gradient of shape {g.shape}; no parameter was updated")
+            for key, buf in self.state.get(p, {}).items():
+                if isinstance(buf, np.ndarray) and buf.shape != p.shape:
+                    raise ValueError(f"{where}.step: parameter {i}{label} of shape {p.shape} has "
+                                     f"optimizer state {key!r} of shape {buf.shape} (the "
+                                     f"parameter changed shape after a step); no parameter "
+                                     f"was updated")
             todo.append((p, g))
-        for p, g in todo:  # all checked: now update
+        new = []
+        for p, g in todo:  # all checked: compute every update, writing nothing yet
             if p.ndim == 0:
                 # a scalar: item() and a float keep the engine's fast float storage
                 w = np.asarray(p.item(), dtype=p.dtype)
-                new = self._update(p, w, np.asarray(g, dtype=p.dtype))
-                p.data = float(new) if p.dtype == np.float64 else np.asarray(new, dtype=p.dtype)
+                new.append(self._update(p, w, np.asarray(g, dtype=p.dtype)))
             else:
-                w = p.data
-                w[...] = self._update(p, w, g)
+                new.append(self._update(p, p.data, g))
+        for (p, _), value in zip(todo, new):  # then write them all
+            if p.ndim == 0:
+                p.data = float(value) if p.dtype == np.float64 else np.asarray(value, dtype=p.dtype)
+            else:
+                p.data[...] = value
 
     def _update(self, p, w, g):
         raise NotImplementedError

@@ -8,6 +8,8 @@ the batch's mean and biased variance, and updates the running statistics in plac
 ``running = (1 - momentum) * running + momentum * batch_stat`` with the *unbiased* batch
 variance for ``running_var``; in evaluation it uses the running statistics.
 """
+import math
+
 import numpy as np
 
 from ..function import Function
@@ -20,7 +22,7 @@ def _channel_view(x, op):
     if x.ndim < 2:
         raise ValueError(f"{op}: expected input of shape (N, C) or (N, C, H, W), got {x.shape}")
     n, c = x.shape[:2]
-    return x.reshape(n, c, -1)
+    return x.reshape(n, c, math.prod(x.shape[2:]))  # not -1: that fails for an empty batch
 
 
 def _stat_array(arr, name, c, op):
@@ -70,6 +72,7 @@ class BatchNorm(Function):
         rm = _stat_array(running_mean, "running_mean", c, op)
         rv = _stat_array(running_var, "running_var", c, op)
         count = n * l  # values per channel
+        new_rm = new_rv = None
         if training:
             if count <= 1:
                 raise ValueError(f"{op}: expected more than 1 value per channel when training, "
@@ -81,12 +84,12 @@ class BatchNorm(Function):
                 m = float(momentum)
                 if not 0.0 <= m <= 1.0:
                     raise ValueError(f"{op}: momentum must be in [0, 1], got {momentum}")
+                # computed now, written once the output exists: an error on the way leaves
+                # the running statistics untouched
                 if rm is not None:
-                    rm *= 1.0 - m
-                    rm += m * mean
-                if rv is not None:
-                    rv *= 1.0 - m
-                    rv += (m * count / (count - 1)) * var  # unbiased, as PyTorch
+                    new_rm = (1.0 - m) * rm + m * mean
+                if rv is not None:  # the unbiased variance, as PyTorch
+                    new_rv = (1.0 - m) * rv + (m * count / (count - 1)) * var
         else:
             if rm is None or rv is None:
                 raise ValueError(f"{op}: evaluation (training=False) needs running_mean and "
@@ -97,6 +100,10 @@ class BatchNorm(Function):
         scale = inv_std * gamma  # (C,): y = centred * scale + beta, one pass and one add
         out = centred * scale[:, None]
         out += beta[:, None]
+        if new_rm is not None:
+            rm[...] = new_rm
+        if new_rv is not None:
+            rv[...] = new_rv
         ctx.save(centred=centred, inv_std=inv_std, gamma=gamma, training=bool(training),
                  in_shape=x.shape)
         return out.reshape(x.shape)
