@@ -389,9 +389,30 @@ class Module:
         np.savez(path, **self.state_dict())
 
     def load(self, path, strict: bool = True) -> _IncompatibleKeys:
-        """Read an .npz file written by ``save`` (never unpickles) and ``load_state_dict`` it."""
-        with np.load(path, allow_pickle=False) as f:
-            state = {k: f[k] for k in f.files}
+        """Read an .npz file written by ``save`` (never unpickles) and ``load_state_dict`` it.
+
+        A file holding pickled data (object arrays, or a pickle under any name) or anything but
+        an .npz raises ValueError naming the file; nothing in it is unpickled or run.
+        """
+        try:
+            f = np.load(path, allow_pickle=False)
+        except ValueError as e:  # numpy refuses pickled data without running it
+            raise ValueError(f"load: {path} is not an .npz written by save(): numpy could only "
+                             f"unpickle it, which load never does (allow_pickle=False) "
+                             f"({e})") from None
+        if not isinstance(f, np.lib.npyio.NpzFile):
+            raise ValueError(f"load: {path} holds a single array, not the .npz of named arrays "
+                             f"that save() writes")
+        with f:
+            try:
+                state = {k: f[k] for k in f.files}
+            except ValueError as e:
+                raise ValueError(f"load: {path} holds pickled (object) arrays, which are never "
+                                 f"loaded (allow_pickle=False) ({e})") from None
+        for k, arr in state.items():
+            if not isinstance(arr, np.ndarray):  # numpy hands back raw bytes of a non-.npy member
+                raise ValueError(f"load: {path} member {k!r} is not a .npy array; it was not "
+                                 f"written by save()")
         return self.load_state_dict(state, strict=strict)
 
     # -- repr ---------------------------------------------------------------------------------
