@@ -70,6 +70,7 @@ def test_backward_sqrt_at_zero_names_label_and_input():
     assert "input shapes (2,)" in msg
     assert f"{THIS_FILE}:{_line_of('MARK-backward-sqrt')}" in msg
     assert "gradient for input 0" in msg and "labelled 'x'" in msg and "1 inf" in msg
+    assert "its own gradient is finite, so this op's backward made them" in msg
     assert e.node is r
 
 
@@ -241,3 +242,34 @@ def test_thread_local():
         t.join()
         assert is_anomaly_enabled()
     assert seen == {"anomaly": False, "grad": True, "ran": True}
+
+
+def test_through_modules_the_site_is_the_users_call():
+    from tinygrad_lite import nn
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    model[2].weight.data[0, 0] = np.inf
+    x = Value(np.ones((5, 3)), requires_grad=False)
+    with detect_anomaly():
+        with pytest.raises(AnomalyError) as info:
+            model(x)  # MARK-module-call
+    e = info.value
+    assert e.phase == "forward" and e.op == "matmul"
+    assert f"{THIS_FILE}:{_line_of('MARK-module-call')}" in e.creation_site
+    assert "nn.py" not in e.creation_site
+    assert e.input_shapes == ((5, 4), (4, 2))
+
+
+def test_batch_norm_backward_anomaly_names_the_layer_op():
+    rng = np.random.default_rng(0)
+    x = Value(rng.standard_normal((4, 3)), label="x")
+    gamma = Value(np.ones(3), label="gamma")
+    beta = Value(np.zeros(3), label="beta")
+    with detect_anomaly():
+        y = F.batch_norm(x, gamma, beta)
+        y.label = "bn"
+        with pytest.raises(AnomalyError, match=r"backward of batch_norm \(node 'bn', input shapes "
+                                               r"\(4, 3\), \(3,\), \(3,\)\)[\s\S]*own gradient "
+                                               r"already holds 12 inf[\s\S]*grad passed to "
+                                               r"backward\(\)"):
+            y.backward(np.full((4, 3), np.inf))

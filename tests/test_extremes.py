@@ -207,3 +207,45 @@ def test_float32_with_python_numbers_and_promotion_with_float64_arrays():
     assert (x * 2.0 + 1 - 3.5 / x).dtype == np.float32
     assert (2 ** x).dtype == np.float32
     assert (x * np.ones(3)).dtype == np.float64  # numpy's promotion between arrays
+
+
+def _float32_convnet(rng):
+    from tinygrad_lite import nn
+
+    return nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1, rng=rng), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(4 * 4 * 4, 8, rng=rng), nn.LayerNorm(8), nn.PReLU(),
+        nn.Dropout(0.2, rng=0), nn.Linear(8, 3, rng=rng), nn.Tanh(),
+    ).to(np.float32)
+
+
+@pytest.mark.parametrize("opt_name", ["SGD", "Adam"])
+def test_float32_training_steps_with_layers_and_optimizers(opt_name):
+    """Layers, losses and optimizers keep float32: data, gradients, buffers, optimizer state."""
+    from tinygrad_lite import optim
+
+    rng = np.random.default_rng(0)
+    model = _float32_convnet(rng)
+    make = {"SGD": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, weight_decay=1e-4),
+            "Adam": lambda ps: optim.Adam(ps, lr=1e-2, weight_decay=1e-4)}[opt_name]
+    opt = make(list(model.parameters()))
+    X = Value(rng.standard_normal((6, 3, 8, 8)).astype(np.float32), requires_grad=False)
+    y = np.array([0, 1, 2, 0, 1, 2])
+    losses = []
+    with strict():
+        for _ in range(5):
+            opt.zero_grad()
+            loss = F.softmax_cross_entropy(model(X), y)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+    assert loss.dtype == np.float32
+    assert losses[-1] < losses[0]
+    for name, p in model.named_parameters():
+        assert p.dtype == np.float32 and p.grad.dtype == np.float32, name
+    for name, b in model.named_buffers():
+        assert b.dtype.kind != "f" or b.dtype == np.float32, name
+    for st in opt.state.values():
+        for k, v in st.items():
+            if isinstance(v, np.ndarray):
+                assert v.dtype == np.float32, k

@@ -198,6 +198,44 @@ def test_long_training_loop_memory_stays_flat():
     assert growth < 256 * 1024, f"memory grew by {growth} bytes over 500 steps"
 
 
+def test_training_loop_with_layers_and_adam_stays_flat():
+    """The same with modules: batch norm buffers, dropout masks and Adam state are replaced
+    or updated in place each step, never accumulated."""
+    from tinygrad_lite import nn, optim
+
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Linear(10, 16, rng=rng), nn.BatchNorm1d(16), nn.ReLU(),
+                          nn.Dropout(0.3, rng=0), nn.Linear(16, 3, rng=rng))
+    opt = optim.Adam(list(model.parameters()), lr=1e-2)
+    X = rng.standard_normal((32, 10))
+    y = rng.integers(0, 3, size=32)
+
+    def step():
+        opt.zero_grad()
+        loss = F.softmax_cross_entropy(model(Value(X, requires_grad=False)), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    def live_values():
+        return sum(type(o) is Value for o in gc.get_objects())
+
+    with gc_disabled():
+        tracemalloc.start()
+        try:
+            first = [step() for _ in range(50)]
+            base, _ = tracemalloc.get_traced_memory()
+            n_base = live_values()
+            last = [step() for _ in range(300)]
+            end, _ = tracemalloc.get_traced_memory()
+            n_end = live_values()
+        finally:
+            tracemalloc.stop()
+    assert last[-1] < first[0]
+    assert n_end == n_base, f"{n_end - n_base} Values leaked over 300 steps"
+    assert end - base < 256 * 1024, f"memory grew by {end - base} bytes over 300 steps"
+
+
 def test_million_deep_chain_backprops_and_frees():
     n = 10 ** 6
     with gc_disabled():  # also spares the build the collector's passes over a million nodes

@@ -138,9 +138,15 @@ def _check_backward(ctx, node, grads):
                        f"{_count_text(gn, gi, np.size(g))}")
     if not bad:
         return
-    hint = _HINTS.get(ctx.op)
-    if hint:
-        bad.append(f"a likely cause: {hint}")
+    un, ui = _bad_counts(node.grad)  # read only now, when something is wrong
+    if un or ui:
+        bad.append(f"this node's own gradient already holds {_count_text(un, ui, node.size)}: "
+                   f"if it is the output, the grad passed to backward() is the cause (or a "
+                   f"gradient accumulated by an earlier pass: call zero_grad())")
+    else:
+        hint = _HINTS.get(ctx.op)
+        bad.append("its own gradient is finite, so this op's backward made them" +
+                   (f"; a likely cause: {hint}" if hint else ""))
     raise _error("backward", ctx, node, bad)
 
 
