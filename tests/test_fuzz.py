@@ -175,7 +175,7 @@ def graphs(draw, min_steps=3, max_steps=8, force=None):
     for step in range(n_steps):
         name = force if step == forced_at else draw(st.sampled_from(names))
         arity = OPS[name][0]
-        n_nodes = len(leaves) + len(program)
+        n_nodes = n_leaves + len(program)  # matmul matrices are not operands of other ops
         operands = tuple(draw(st.integers(0, n_nodes - 1)) for _ in range(arity))
         extra = draw(st.integers(0, 5))
         if name == "matmul":
@@ -188,8 +188,8 @@ def graphs(draw, min_steps=3, max_steps=8, force=None):
 
 def run_program(base, program, leaves, check=False):
     """Evaluate the program on leaf Values; the output is the sum of every node's sum."""
-    # the first leaves are numbered first; each matmul's matrix takes the number just before its
-    # step's result (numbers only ever count up, so generation and evaluation agree)
+    # nodes: the first leaves, then one result per step; each matmul's square matrix is a
+    # leaf kept apart (its shape (k, k) need not broadcast to the base shape)
     n_first = len(leaves) - sum(1 for name, _, _ in program if name == "matmul")
     nodes = list(leaves[:n_first])
     leaf_iter = iter(leaves[n_first:])
@@ -197,9 +197,7 @@ def run_program(base, program, leaves, check=False):
         arity, _, fn = OPS[name]
         args = [nodes[i] for i in operands]
         if name == "matmul":
-            W = next(leaf_iter)
-            nodes.append(W)
-            out = fn(args[0], base, extra, check, W)
+            out = fn(args[0], base, extra, check, next(leaf_iter))
         else:
             out = fn(*args, base, extra, check)
         if check:
