@@ -148,8 +148,11 @@ def test_cifar_refuses_codecs_other_than_latin1(tmp_path):
 
 
 # -- viz escapes user strings -----------------------------------------------------------------
-viz = pytest.importorskip("viz", reason="the viz package is not importable")
-pytest.importorskip("graphviz", reason="the graphviz Python package (viz extra) is missing")
+@pytest.fixture
+def viz():
+    """The viz package; its tests skip (the rest of this file still runs) without the extra."""
+    pytest.importorskip("graphviz", reason="the graphviz Python package (viz extra) is missing")
+    return pytest.importorskip("viz", reason="the viz package is not importable")
 
 EVIL_LABEL = '<script>alert(1)</script>"]; injected [label="x'
 EVIL_INPUT = '} digraph g { a -> b } \\G \\N {x|y} & &amp; <b>bold</b>'
@@ -192,7 +195,7 @@ def _svg_checks(svg_text, n_nodes):
 
 
 @pytest.mark.parametrize("renderer", _renderers())
-def test_svg_escapes_labels_names_and_title(tmp_path, renderer):
+def test_svg_escapes_labels_names_and_title(tmp_path, renderer, viz):
     y, W = _evil_graph()
     path = tmp_path / "g.svg"
     g = viz.draw_graph(y, path, params={EVIL_PARAM: W}, title=EVIL_TITLE, renderer=renderer)
@@ -234,7 +237,7 @@ def _dot_parts(src):
     return "".join(bare), quoted, htmls
 
 
-def test_dot_source_keeps_user_strings_inside_labels():
+def test_dot_source_keeps_user_strings_inside_labels(viz):
     y, W = _evil_graph()
     g = viz.draw_graph(y, params={EVIL_PARAM: W}, title=EVIL_TITLE)
     bare, quoted, htmls = _dot_parts(g.source)
@@ -271,7 +274,7 @@ class _Tags(html.parser.HTMLParser):
         self.attrs.update(name for name, _ in attrs)
 
 
-def test_html_animation_escapes_user_strings(tmp_path):
+def test_html_animation_escapes_user_strings(tmp_path, viz):
     benign_y = (Value(np.ones((1, 2)), label="x") @ Value(np.ones((2, 2)) * 0.5, label="W"))
     benign = viz.animate_backward(benign_y.tanh().sum(), title="plain")
     y, W = _evil_graph()
