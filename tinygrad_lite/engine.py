@@ -369,6 +369,8 @@ def _lift(x, like, cls=None) -> Value:
     if isinstance(x, (int, float, np.number)) and not isinstance(x, bool):
         # a Python float: numpy treats it as a weak scalar, so float32 stays float32
         return _leaf(_float(x))
+    if type(x) is _ndarray and x.dtype.kind == "f" and x.ndim:
+        return _leaf(x)  # a float array operand is used as it is, as numpy code would: no copy
     try:
         return Value(x, requires_grad=False)
     except TypeError as e:  # name the op, not Value: "+: operand ... must be numeric"
@@ -386,8 +388,7 @@ def _apply(cls, *args, **kwargs):
         a0, a1 = args
         t1 = type(a1)
         if t1 is not Value:
-            a1 = _leaf(_float(a1)) if (t1 is _float or t1 is int) and type(a0._data) is _float \
-                else _lift(a1, a0, cls)
+            a1 = _leaf(_float(a1)) if t1 is _float or t1 is int else _lift(a1, a0, cls)
         if type(a0) is not Value:
             a0 = _lift(a0, a1, cls)
         vals = (a0, a1)
@@ -419,7 +420,12 @@ def _apply(cls, *args, **kwargs):
         needs = any(v.requires_grad for v in vals)
     if out is None:
         ctx = cls()
-        arrays = _arrays(cls, vals)
+        if n == 2 and type(d0) is not _float and (type(d1) is not _float or cls.scalar_ok):
+            arrays = (d0, d1)  # the common case: arrays (and a float constant beside + - * /)
+        elif n == 1 and type(d0) is not _float:
+            arrays = (d0,)
+        else:
+            arrays = _arrays(cls, vals)
         try:
             out = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
         except (ValueError, TypeError, IndexError) as e:
