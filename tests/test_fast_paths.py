@@ -33,3 +33,23 @@ def test_updated_scalar_ops_match_the_array_path():
     y.backward()
     want = 1.0 - np.tanh(0.6 * 3.0 + 1.0) ** 2
     assert np.isclose(p.grad, 3.0 * want, rtol=1e-12)
+
+
+def test_a_float_array_operand_is_not_copied():
+    import tinygrad_lite.functional as F
+
+    X = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    W = Value(np.ones((3, 2), dtype=np.float32))
+    out = F.linear(X, W)
+    assert out.parents[0].data is X  # the batch is used in place, as hand-written numpy would
+    out.sum().backward()
+    assert np.allclose(W.grad, X.sum(axis=0)[:, None] * np.ones((1, 2)))
+    assert out.dtype == np.float32
+
+
+def test_integer_and_0d_operands_still_become_float_values():
+    x = Value(np.ones(3))
+    y = x * np.array([1, 2, 3])  # integer array: converted to float64
+    assert y.parents[1].dtype == np.float64 and y.parents[1].data.tolist() == [1.0, 2.0, 3.0]
+    s = Value(2.0) * np.array(3.0)  # a 0-d float64 array keeps the scalar path
+    assert type(s._data) is float and s.item() == 6.0
