@@ -416,3 +416,12 @@ def test_testing_strategies_keep_away_from_kinks():
     x = away_from(np.array([0.0, 0.01, -0.02, 1.0]), points=(0.0,), margin=0.05)
     assert np.all(np.abs(x) >= 0.05)
     assert x[3] == 1.0
+
+
+def test_out_of_range_labels_are_index_errors_as_in_pytorch():
+    scores = Value(np.zeros((2, 3)))
+    for loss in (F.softmax_cross_entropy, F.svm_loss):
+        with pytest.raises(IndexError, match="out of range for 3 classes"):
+            loss(scores, np.array([0, 3]))
+        with pytest.raises(ValueError, match="out of range for 3 classes"):
+            loss(scores, np.array([-1, 0]))

@@ -12,6 +12,10 @@ import numpy as np
 from ..function import Function
 
 
+class LabelError(IndexError, ValueError):
+    """A class label out of range: an IndexError as in PyTorch, and a ValueError (bad input)."""
+
+
 def check_labels(op, y, n, c):
     """Labels as an int64 array of shape (n,) with values in [0, c); clear errors otherwise."""
     y = np.asarray(y.data if hasattr(y, "data") and not isinstance(y, np.ndarray) else y)
@@ -23,7 +27,7 @@ def check_labels(op, y, n, c):
                          f"expected ({n},)")
     if n and (y.min() < 0 or y.max() >= c):
         bad = y[(y < 0) | (y >= c)][0]
-        raise ValueError(f"{op}: label {bad} is out of range for {c} classes (expected 0..{c - 1})")
+        raise LabelError(f"{op}: label {bad} is out of range for {c} classes (expected 0..{c - 1})")
     return y.astype(np.int64, copy=False)
 
 
