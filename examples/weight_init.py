@@ -103,7 +103,7 @@ def main(quick=False, out="figures"):
     print()
     print("claim -> measured")
     print(f"std 0.01 collapses toward 0: layer 10 std / layer 1 std = {small[-1] / small[0]:.2g}")
-    print(f"std 1.0 saturates at +-1: fraction |a| > 0.99 from {min(large):.0%} to {max(large):.0%}")
+    print(f"std 1.0 saturates at +-1: fraction with |f'| < 0.01 from {min(large):.0%} to {max(large):.0%}")
     print(f"Xavier keeps a spread (tanh): layer 10 std {xavier[-1]:.3f} (layer 1: {xavier[0]:.3f})")
     print(f"ReLU + Xavier halves the variance: mean variance ratio per layer {variance_ratio:.3f}")
     print(f"ReLU + He keeps it: every layer's std within a factor {he_spread:.2f} of layer 1's")

@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 TARGET_RATIO = 1e-3  # the lecture's update-to-weight ratio
-SATURATION = 0.99  # |tanh| > 0.99 (local gradient < 0.02): in the flat tail
+SATURATION = 0.01  # saturated: local gradient |f'| below this (viz.draw_graph uses the same)
 
 # ops whose outputs are activations (graph_activations collects these)
 ACTIVATION_OPS = ("tanh", "sigmoid", "relu", "leaky_relu", "elu", "prelu", "maxout")
@@ -76,8 +76,8 @@ class ActivationStats:
     shape      the activations' shape, batch axis first
     mean, std, min, max
     hist       histogram counts (bins entries); bin_edges has bins + 1 entries
-    saturated  fraction of entries in a flat tail: |a| > 0.99 for tanh, |2a - 1| > 0.99 for
-               sigmoid (local gradient under 2% of its peak); 0.0 for other kinds
+    saturated  fraction of entries in a flat tail, where the local gradient |f'| < 0.01:
+               1 - a**2 for tanh (|a| > 0.995), a (1 - a) for sigmoid; 0.0 for other kinds
     dead       fraction of units (everything but the batch axis) that are exactly 0 for every
                example of the batch: no gradient reaches them (ReLU; 0.0 for kinds that
                never output a constant 0, such as tanh, leaky ReLU and ELU)
@@ -116,7 +116,8 @@ def activation_stats(a, kind: str | None = None, name: str = "", bins: int = 50,
                      range: tuple | None = None, saturation: float = SATURATION) -> ActivationStats:
     """Mean, std, histogram, saturated and dead fractions of one layer's activations.
 
-    saturated = mean(|a| > s) for tanh, mean(|2a - 1| > s) for sigmoid (s = saturation)
+    saturated = mean(1 - a**2 < s) for tanh, mean(a (1 - a) < s) for sigmoid (s = saturation,
+                the local gradient below which a unit passes almost nothing back)
     dead      = fraction of units u with a[n, u] == 0 for every example n (batch axis 0)
     Shapes: a (N, ...) Value or ndarray; a 0-d or 1-d input counts each entry as a unit.
 
@@ -141,9 +142,9 @@ def activation_stats(a, kind: str | None = None, name: str = "", bins: int = 50,
             range = (-1.0, 1.0)
     hist, edges = np.histogram(finite, bins=bins, range=range)
     if kind == "tanh":
-        saturated = float(np.mean(np.abs(arr) > saturation))
+        saturated = float(np.mean(1.0 - arr * arr < saturation))
     elif kind == "sigmoid":
-        saturated = float(np.mean(np.abs(2.0 * arr - 1.0) > saturation))
+        saturated = float(np.mean(arr * (1.0 - arr) < saturation))
     else:
         saturated = 0.0
     units = arr.reshape(arr.shape[0], -1) if arr.ndim >= 2 else arr.reshape(1, -1)  # (N, units)

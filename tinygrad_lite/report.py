@@ -617,7 +617,7 @@ def _sec_weight_init(ctx):
             "layer 1's).", f"layer 10 / layer 1 = {_g(small[-1] / small[0])}",
             small[-1] / small[0] < 1e-3)
     sat = [st.saturated for st in stats["tanh, std 1.0"]]
-    s.check("std 1.0: tanh saturates (most |activations| > 0.99 in every layer).",
+    s.check("std 1.0: tanh saturates (most units in the flat tails, |f'| < 0.01, in every layer).",
             f"saturated fraction per layer from {min(sat):.0%} to {max(sat):.0%}",
             min(sat) > 0.5)
     xav = std["tanh, Xavier"]
