@@ -190,6 +190,20 @@ def test_hyperparameter_search(tmp_path):
         assert (tmp_path / "random_search.csv").read_text().startswith("id,status,lr,reg")
 
 
+@needs_digits
+def test_monitoring(tmp_path):
+    """Update/weight ratio near 1e-3 for a sane rate, orders of magnitude off otherwise."""
+    r = load("monitoring").main(quick=True, out=str(tmp_path))
+    runs = r["runs"]
+    low, sane, high = runs["too low (1e-5)"], runs["sane (0.05)"], runs["too high (3.0)"]
+    assert 1e-4 < sane["median_ratio"] < 1e-2 and not sane["warnings"]
+    assert low["median_ratio"] < 1e-5 and any("too low" in w for w in low["warnings"])
+    assert high["median_ratio"] > 1e-1 and any("too high" in w for w in high["warnings"])
+    assert sane["val_acc"] > 0.8 > high["val_acc"] and low["val_acc"] < 0.5
+    assert abs(sane["gap"]) < 0.1
+    assert_figure(r, tmp_path)
+
+
 def test_an_example_runs_as_a_script(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.run([sys.executable, str(EXAMPLES / "neuron.py"), "--out", str(tmp_path)],
