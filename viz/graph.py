@@ -252,7 +252,9 @@ class EdgeInfo:
         if one and isinstance(local, np.ndarray):
             lines = [f"up {_fmt(up.item(), digits)} * local {_fmt(local.item(), digits)}"]
         elif isinstance(local, np.ndarray):
-            lines = [f"|up| {_fmt(_norm(up), 3)} * |local| {_fmt(_norm(local), 3)}"]
+            # norms do not multiply: say that the product is taken element by element
+            lines = [f"|up| {_fmt(_norm(up), 3)}, |local| {_fmt(_norm(local), 3)}",
+                     "down = up * local, elementwise"]
         else:
             u = _fmt(up.item(), digits) if up.size == 1 else _fmt(_norm(up), 3)
             rule = local if len(local) <= 40 else local[:37] + "..."
@@ -1215,7 +1217,7 @@ def _legend_html(s: dict, title=None, legend=True, nodes=()) -> str:
                                       "orange saturated"))
         rows += [
             f'<TR><TD COLSPAN="{n}" ALIGN="LEFT"><FONT POINT-SIZE="9"><B>How to read:</B> '
-            f"node = name op / data / grad; edge = up * local = down (norms for tensors)."
+            f"node = name op / data / grad; edge = up * local = down (tensors: norms |.|, product elementwise)."
             f"</FONT></TD></TR>",
             f'<TR><TD COLSPAN="{n}" ALIGN="LEFT"><FONT POINT-SIZE="9">Gradient RMS relative to '
             f"the reference near the output (grad rows and edges; thin pale edges: vanishing)"
