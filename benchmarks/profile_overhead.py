@@ -21,7 +21,6 @@ import _harness as H  # first: pins the thread count before numpy is imported
 
 import gc  # noqa: E402
 import statistics  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
