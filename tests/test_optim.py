@@ -137,3 +137,26 @@ def test_optimizers_minimise_a_quadratic(make):
         loss.backward()
         opt.step()
     np.testing.assert_allclose(w.data, target, atol=1e-2)
+
+
+def test_builtin_steps_update_in_place_without_copying_the_weights():
+    w = Value(np.ones((3, 2)))
+    before = w.data
+    opt = optim.SGD([w], lr=0.5, momentum=0.9)
+    w.grad = np.full((3, 2), 2.0)
+    opt.step()
+    assert w.data is before  # updated in place: no second copy of the weight
+    np.testing.assert_allclose(w.data, 0.0)
+
+
+def test_under_errstate_raise_an_overflowing_step_changes_nothing():
+    """With numpy set to raise, every step is computed before the first write."""
+    a = Value(np.ones(3), label="a")
+    b = Value(np.full(2, 1e308), label="b")
+    opt = optim.SGD([a, b], lr=1.0)
+    a.grad = np.ones(3)
+    b.grad = np.full(2, -1e308)  # b - lr * g overflows to inf
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+        opt.step()
+    np.testing.assert_array_equal(a.data, 1.0)
+    np.testing.assert_array_equal(b.data, 1e308)

@@ -77,8 +77,11 @@ class Optimizer:
     def step(self) -> None:
         """One update of every parameter that has a gradient.
 
-        All or nothing: gradients and optimizer state are checked, and every new value is
-        computed, before any parameter is written; an error leaves every parameter unchanged.
+        All or nothing: gradients and optimizer state are checked before any parameter is
+        written, so a bad gradient or state leaves every parameter unchanged. The built-in
+        updates then cannot fail and are applied in place, one parameter at a time (no copy of
+        every weight); a subclass's own _update, or numpy set to raise (np.errstate), gets
+        every step computed before the first write instead.
         """
         where = type(self).__name__
         self.lr = _number(self.lr, "lr", where)
@@ -98,21 +101,50 @@ class Optimizer:
                                      f"parameter changed shape after a step); no parameter "
                                      f"was updated")
             todo.append((p, g))
-        new = []
-        for p, g in todo:  # all checked: compute every update, writing nothing yet
-            if p.ndim == 0:
-                # a scalar: item() and a float keep the engine's fast float storage
-                w = np.asarray(p.item(), dtype=p.dtype)
-                new.append(self._update(p, w, np.asarray(g, dtype=p.dtype)))
-            else:
-                new.append(self._update(p, p.data, g))
-        for (p, _), value in zip(todo, new):  # then write them all
-            if p.ndim == 0:
-                p.data = float(value) if p.dtype == np.float64 else np.asarray(value, dtype=p.dtype)
-            else:
-                p.data[...] = value
+        if self._update_can_fail():
+            # a custom _update, or numpy set to raise: compute every new value first, then
+            # copy them in (a copy cannot fail)
+            new = []
+            for p, g in todo:
+                w = self._weight(p)
+                new.append(w - self._update(p, w, self._grad(p, g)))
+            for (p, _), value in zip(todo, new):
+                if p.ndim == 0:
+                    p.data = float(value) if p.dtype == np.float64 else np.asarray(value, p.dtype)
+                else:
+                    p.data[...] = value
+        else:
+            # the built-in arithmetic on checked arrays cannot fail: update in place, one
+            # parameter at a time, so no second copy of every weight is ever held
+            for p, g in todo:
+                self._write(p, self._update(p, self._weight(p), self._grad(p, g)))
+
+    @staticmethod
+    def _weight(p):
+        # a scalar: item() keeps the engine's fast float storage
+        return np.asarray(p.item(), dtype=p.dtype) if p.ndim == 0 else p.data
+
+    @staticmethod
+    def _grad(p, g):
+        return np.asarray(g, dtype=p.dtype) if p.ndim == 0 else g
+
+    @staticmethod
+    def _write(p, step):
+        """w -= step, in place for arrays; a float64 scalar goes back on the fast float path."""
+        if p.ndim == 0:
+            value = np.asarray(p.item(), dtype=p.dtype) - step
+            p.data = float(value) if p.dtype == np.float64 else np.asarray(value, dtype=p.dtype)
+        else:
+            w = p.data
+            np.subtract(w, step, out=w, casting="same_kind")
+
+    def _update_can_fail(self) -> bool:
+        """True for a subclass's own _update, or when numpy would raise on a bad number."""
+        custom = type(self)._update not in (SGD._update, Adam._update)
+        return custom or any(v in ("raise", "call") for v in np.geterr().values())
 
     def _update(self, p, w, g):
+        """The step to subtract from w (same shape), updating this parameter's state."""
         raise NotImplementedError
 
     def __repr__(self):
@@ -154,7 +186,7 @@ class SGD(Optimizer):
                 v *= self.momentum
                 v += g
             g = g + self.momentum * v if self.nesterov else v
-        return w - self.lr * g
+        return self.lr * g
 
     def _options(self):
         return {"lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay,
@@ -198,7 +230,7 @@ class Adam(Optimizer):
         v += (1.0 - b2) * np.square(g)
         step_size = self.lr / (1.0 - b1 ** t)
         denom = np.sqrt(v) / math.sqrt(1.0 - b2 ** t) + self.eps
-        return w - step_size * m / denom
+        return step_size * m / denom
 
     def _options(self):
         return {"lr": self.lr, "betas": self.betas, "eps": self.eps,
