@@ -54,8 +54,12 @@ class Value:
     * ``.op``: the op that made it ("" for a leaf); ``.parents``: its inputs, in order.
     """
 
+    # _c: the op's context (None for a leaf, and for a scalar node until someone asks);
+    # _op, _p0, _p1, _s0, _s1: a scalar node's op class, inputs and two saved floats, kept in
+    # the Value itself so that a scalar op allocates one object, not three;
     # _id: creation order, so sorting by it is a topological order of any graph
-    __slots__ = ("_data", "_grad", "requires_grad", "label", "_ctx", "_pass", "_id", "__weakref__")
+    __slots__ = ("_data", "_grad", "requires_grad", "label", "_c", "_op", "_p0", "_p1", "_s0",
+                 "_s1", "_pass", "_id", "__weakref__")
     __array_ufunc__ = None  # ndarray (op) Value defers to Value's reflected operators
 
     def __init__(self, data, requires_grad=True, label=None, dtype=None):
@@ -71,7 +75,8 @@ class Value:
         self._grad = None
         self.requires_grad = bool(requires_grad)
         self.label = label
-        self._ctx = None
+        self._c = None
+        self._op = None
         self._pass = None
         self._id = _next_id()
 
@@ -136,17 +141,30 @@ class Value:
 
     @property
     def op(self) -> str:
-        ctx = self._ctx
+        if self._op is not None:
+            return self._op.op
+        ctx = self._c
         return "" if ctx is None else ctx.op
 
     @property
     def parents(self) -> tuple:
-        ctx = self._ctx
+        if self._op is not None:
+            return _scalar_parents(self)
+        ctx = self._c
         return () if ctx is None else ctx.parents
 
     @property
     def is_leaf(self) -> bool:
-        return self._ctx is None
+        return self._c is None and self._op is None
+
+    @property
+    def _ctx(self):
+        """The op's context (a Function instance), None for a leaf. A scalar node keeps its
+        inputs and saved numbers in its own slots; its context is built on first request."""
+        ctx = self._c
+        if ctx is None and self._op is not None:
+            ctx = self._c = _scalar_context(self)
+        return ctx
 
     def item(self) -> float:
         d = self._data
@@ -163,8 +181,8 @@ class Value:
     def detach(self) -> "Value":
         """A new leaf sharing this Value's data, cut from the graph (requires_grad=False)."""
         v = Value.__new__(Value)
-        v._data, v._grad, v.requires_grad, v.label, v._ctx, v._pass, v._id = (
-            self._data, None, False, self.label, None, None, _next_id())
+        v._data, v._grad, v.requires_grad, v.label, v._c, v._op, v._pass, v._id = (
+            self._data, None, False, self.label, None, None, None, _next_id())
         return v
 
     def __len__(self):
@@ -176,7 +194,7 @@ class Value:
         parts = []
         if self.label is not None:
             parts.append(f"label={self.label!r}")
-        if self._ctx is not None:
+        if not self.is_leaf:
             parts.append(f"op={self.op!r}")
         d, g = self._data, self._grad
         if self.size == 1 and self.ndim == 0:
@@ -203,28 +221,28 @@ class Value:
 
     # -- operators -------------------------------------------------------------------------
     def __add__(self, other):
-        return _scalar2(_ops.Add, self, other, False)
+        return _scalar2(_Add, self, other, False)
 
     def __radd__(self, other):
-        return _scalar2(_ops.Add, self, other, True)
+        return _scalar2(_Add, self, other, True)
 
     def __sub__(self, other):
-        return _scalar2(_ops.Sub, self, other, False)
+        return _scalar2(_Sub, self, other, False)
 
     def __rsub__(self, other):
-        return _scalar2(_ops.Sub, self, other, True)
+        return _scalar2(_Sub, self, other, True)
 
     def __mul__(self, other):
-        return _scalar2(_ops.Mul, self, other, False)
+        return _scalar2(_Mul, self, other, False)
 
     def __rmul__(self, other):
-        return _scalar2(_ops.Mul, self, other, True)
+        return _scalar2(_Mul, self, other, True)
 
     def __truediv__(self, other):
-        return _scalar2(_ops.Div, self, other, False)
+        return _scalar2(_Div, self, other, False)
 
     def __rtruediv__(self, other):
-        return _scalar2(_ops.Div, self, other, True)
+        return _scalar2(_Div, self, other, True)
 
     def __pow__(self, p):
         if isinstance(p, Value):
@@ -246,7 +264,7 @@ class Value:
         return (self * np.log(b)).exp()
 
     def __neg__(self):
-        return _ops.Neg.apply(self)
+        return _scalar1(_Neg, self)
 
     def __matmul__(self, other):
         return _ops.MatMul.apply(self, other)
@@ -303,10 +321,10 @@ class Value:
         return _ops.Max.apply(self, axis=axis, keepdims=keepdims)
 
     def exp(self):
-        return _ops.Exp.apply(self)
+        return _scalar1(_Exp, self)
 
     def log(self):
-        return _ops.Log.apply(self)
+        return _scalar1(_Log, self)
 
     def sqrt(self):
         return _ops.Sqrt.apply(self)
@@ -318,13 +336,13 @@ class Value:
         return _ops.Clip.apply(self, lo=lo, hi=hi)
 
     def sigmoid(self):
-        return _ops.Sigmoid.apply(self)
+        return _scalar1(_Sigmoid, self)
 
     def tanh(self):
-        return _ops.Tanh.apply(self)
+        return _scalar1(_Tanh, self)
 
     def relu(self):
-        return _ops.ReLU.apply(self)
+        return _scalar1(_ReLU, self)
 
     def leaky_relu(self, slope=0.01):
         return _ops.LeakyReLU.apply(self, slope=slope)
@@ -354,7 +372,8 @@ _new = object.__new__
 def _leaf(data) -> Value:
     """A constant leaf (no grad) around data that is already a float or an ndarray."""
     v = _new(Value)
-    v._data, v._grad, v.requires_grad, v.label, v._ctx, v._pass, v._id = data, None, False, None, None, None, 0
+    v._data, v._grad, v.requires_grad, v.label, v._c, v._op, v._pass, v._id = (
+        data, None, False, None, None, None, None, 0)
     return v
 
 
@@ -383,7 +402,6 @@ def _lift(x, like, cls=None) -> Value:
 def _apply(cls, *args, **kwargs):
     """Run ``cls.forward`` on the arguments and wrap the output in a Value (Function.apply)."""
     n = len(args)
-    out = None
     if n == 2:
         a0, a1 = args
         t1 = type(a1)
@@ -396,11 +414,12 @@ def _apply(cls, *args, **kwargs):
         d0 = a0._data
         d1 = a1._data
         if type(d0) is _float and type(d1) is _float and cls.sforward is not None:
-            ctx = cls()
             try:
-                out = cls.sforward(ctx, d0, d1, **kwargs) if kwargs else cls.sforward(ctx, d0, d1)
+                out, s0, s1 = cls.sforward(d0, d1, **kwargs) if kwargs else cls.sforward(d0, d1)
             except (OverflowError, ZeroDivisionError, ValueError):
-                out = None  # edge cases (inf, nan, poles) take the array path's numpy semantics
+                pass  # edge cases (inf, nan, poles) take the array path's numpy semantics
+            else:
+                return _scalar_node(cls, out, s0, s1, a0, a1, needs)
     elif n == 1:
         a0 = args[0]
         if type(a0) is not Value:
@@ -409,53 +428,108 @@ def _apply(cls, *args, **kwargs):
         needs = a0.requires_grad
         d0 = a0._data
         if type(d0) is _float and cls.sforward is not None:
-            ctx = cls()
             try:
-                out = cls.sforward(ctx, d0, **kwargs) if kwargs else cls.sforward(ctx, d0)
+                out, s0, s1 = cls.sforward(d0, **kwargs) if kwargs else cls.sforward(d0)
             except (OverflowError, ZeroDivisionError, ValueError):
-                out = None
+                pass
+            else:
+                return _scalar_node(cls, out, s0, s1, a0, None, needs)
     else:
         like = next((a for a in args if isinstance(a, Value)), None)
         vals = tuple(a if type(a) is Value else _lift(a, like, cls) for a in args)
         needs = any(v.requires_grad for v in vals)
-    if out is None:
-        ctx = cls()
-        if n == 2 and type(d0) is not _float and (type(d1) is not _float or cls.scalar_ok):
-            arrays = (d0, d1)  # the common case: arrays (and a float constant beside + - * /)
-        elif n == 1 and type(d0) is not _float:
-            arrays = (d0,)
-        else:
-            arrays = _arrays(cls, vals)
-        try:
-            out = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
-        except (ValueError, TypeError, IndexError) as e:
-            raise _op_error(cls, e, arrays) from None
-        if type(out) is not _ndarray:
-            out = np.asarray(out)
-        if out.ndim == 0 and out.dtype == _f64:
-            out = _float(out)
+    ctx = cls()
+    if n == 2 and type(d0) is not _float and (type(d1) is not _float or cls.scalar_ok):
+        arrays = (d0, d1)  # the common case: arrays (and a float constant beside + - * /)
+    elif n == 1 and type(d0) is not _float:
+        arrays = (d0,)
+    else:
+        arrays = _arrays(cls, vals)
+    try:
+        out = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
+    except (ValueError, TypeError, IndexError) as e:
+        raise _op_error(cls, e, arrays) from None
+    if type(out) is not _ndarray:
+        out = np.asarray(out)
+    if out.ndim == 0 and out.dtype == _f64:
+        out = _float(out)
     v = _new(Value)
     v._data = out
     v._grad = None
     v.label = None
     v._pass = None
+    v._op = None
     v._id = _next_id()
     if needs and (_mode.special == 0 or _mode.enabled):
         v.requires_grad = True
         ctx.parents = vals
         ctx.kwargs = kwargs
-        v._ctx = ctx
+        v._c = ctx
         if _mode.special and _mode.anomaly:
             from .anomaly import _check_forward
 
             _check_forward(ctx, v)
     else:
         v.requires_grad = False
-        v._ctx = None
+        v._c = None
     return v
 
 
 Function.apply = classmethod(_apply)
+
+
+def _scalar_node(cls, out, s0, s1, a, b, needs):
+    """The output Value of a scalar op: op class, inputs and saved numbers in its own slots."""
+    v = _new(Value)
+    v._data = out
+    v._grad = None
+    v.label = None
+    v._pass = None
+    v._c = None
+    v._id = _next_id()
+    if needs and (_mode.special == 0 or _mode.enabled):
+        v.requires_grad = True
+        v._op = cls
+        v._p0 = a
+        v._p1 = b
+        v._s0 = s0
+        v._s1 = s1
+        if _mode.special and _mode.anomaly:
+            from .anomaly import _check_forward
+
+            _check_forward(v._ctx, v)
+    else:
+        v.requires_grad = False
+        v._op = None
+    return v
+
+
+def _scalar_parents(v) -> tuple:
+    """A scalar node's inputs, in order. A number constant, kept as a bare float by the
+    scalar path, becomes a constant leaf Value here (once: the same Value every time)."""
+    p0, p1 = v._p0, v._p1
+    if type(p0) is _float:
+        p0 = v._p0 = _leaf(p0)
+    if p1 is None:
+        return (p0,)
+    if type(p1) is _float:
+        p1 = v._p1 = _leaf(p1)
+    return (p0, p1)
+
+
+def _scalar_context(v):
+    """Build the context of a scalar node on request (drawings, anomaly mode, input_grads).
+
+    The saved numbers become numpy float64 scalars, so the op's array backward and
+    local_grad give numpy's answers (inf rather than ZeroDivisionError at a pole).
+    """
+    cls = v._op
+    ctx = cls()
+    ctx.parents = _scalar_parents(v)
+    for name, value in zip(cls.ssave, (v._s0, v._s1)):
+        setattr(ctx, name, np.float64(value))
+    ctx.kwargs = {name: getattr(ctx, name).item() for name in cls.skwargs}
+    return ctx
 
 
 def _arrays(cls, vals):
@@ -475,7 +549,38 @@ def _arrays(cls, vals):
     return [np.array(d, dtype=_f64 if v.requires_grad else like) if f else d
             for d, v, f in zip(datas, vals, floats)]
 
-_EMPTY = {}
+
+def _scalar1(cls, a):
+    """The fast path of a unary op on a float64 scalar, called by Value's methods."""
+    da = a._data
+    if type(da) is _float:
+        try:
+            out, s0, s1 = cls.sforward(da)
+        except (OverflowError, ZeroDivisionError, ValueError):
+            return _apply(cls, a)
+        v = _new(Value)
+        v._data = out
+        v._grad = None
+        v.label = None
+        v._pass = None
+        v._c = None
+        v._id = _next_id()
+        if a.requires_grad and (_mode.special == 0 or _mode.enabled):
+            v.requires_grad = True
+            v._op = cls
+            v._p0 = a
+            v._p1 = None
+            v._s0 = s0
+            v._s1 = s1
+            if _mode.special and _mode.anomaly:
+                from .anomaly import _check_forward
+
+                _check_forward(v._ctx, v)
+        else:
+            v.requires_grad = False
+            v._op = None
+        return v
+    return _apply(cls, a)
 
 
 def _scalar2(cls, a, b, swap):
@@ -485,42 +590,43 @@ def _scalar2(cls, a, b, swap):
     reflected operators (``2 * x``). Anything else goes through the general ``_apply``.
     """
     da = a._data
-    tb = type(b)
-    if type(da) is _float and cls.sforward is not None:
+    if type(da) is _float:
+        tb = type(b)
         if tb is Value:
             db = b._data
         elif tb is _float or tb is int:
-            db = _float(b)
-            b = _new(Value)
-            b._data, b._grad, b.requires_grad, b.label, b._ctx, b._pass, b._id = db, None, False, None, None, None, 0
+            db = b = _float(b)  # a constant stays a bare float until someone asks for parents
         else:
             db = None
         if type(db) is _float:
             if swap:
                 a, b, da, db = b, a, db, da
-            ctx = cls()
             try:
-                out = cls.sforward(ctx, da, db)
+                out, s0, s1 = cls.sforward(da, db)
             except (OverflowError, ZeroDivisionError, ValueError):
                 return _apply(cls, a, b)
+            needs = (type(a) is Value and a.requires_grad) or (type(b) is Value and b.requires_grad)
             v = _new(Value)
             v._data = out
             v._grad = None
             v.label = None
             v._pass = None
+            v._c = None
             v._id = _next_id()
-            if (a.requires_grad or b.requires_grad) and (_mode.special == 0 or _mode.enabled):
+            if needs and (_mode.special == 0 or _mode.enabled):
                 v.requires_grad = True
-                ctx.parents = (a, b)
-                ctx.kwargs = _EMPTY
-                v._ctx = ctx
+                v._op = cls
+                v._p0 = a
+                v._p1 = b
+                v._s0 = s0
+                v._s1 = s1
                 if _mode.special and _mode.anomaly:
                     from .anomaly import _check_forward
 
-                    _check_forward(ctx, v)
+                    _check_forward(v._ctx, v)
             else:
                 v.requires_grad = False
-                v._ctx = None
+                v._op = None
             return v
     return _apply(cls, b, a) if swap else _apply(cls, a, b)
 
@@ -557,13 +663,26 @@ def backward_order(root: Value) -> list:
     keep = nodes.append
     add = seen.add
     while stack:
-        ctx = pop()._ctx
-        if ctx is not None:
-            for p in ctx.parents:
-                if p.requires_grad and p not in seen:
-                    add(p)
-                    keep(p)
-                    push(p)
+        node = pop()
+        if node._op is not None:  # a scalar node: inputs in slots (a bare float is a constant)
+            p = node._p0
+            if type(p) is Value and p.requires_grad and p not in seen:
+                add(p)
+                keep(p)
+                push(p)
+            p = node._p1
+            if type(p) is Value and p.requires_grad and p not in seen:
+                add(p)
+                keep(p)
+                push(p)
+        else:
+            ctx = node._c
+            if ctx is not None:
+                for p in ctx.parents:
+                    if p.requires_grad and p not in seen:
+                        add(p)
+                        keep(p)
+                        push(p)
     nodes.sort(key=_by_id)
     return nodes
 
@@ -597,23 +716,37 @@ def _backward(root: Value, grad):
         if g is None:
             continue
         old = node._grad
-        ctx = node._ctx
+        op = node._op
+        if op is not None:  # a scalar node: Python floats all the way
+            if type(g) is not _float:
+                g = _float(g)
+            node._grad = g if old is None else (old + g if type(old) is _float
+                                                else np.asarray(old + g, dtype=node.dtype))
+            grads = op.sbackward(node, g)
+            if anomaly:
+                _check_backward(node._ctx, node, grads)
+            p = node._p0
+            if type(p) is Value and p.requires_grad:
+                pg = grads[0]
+                if type(pg) is _float and type(p._data) is _float:
+                    prev = p._pass
+                    p._pass = pg if prev is None else prev + pg
+                else:
+                    _send(p, pg, op)
+            p = node._p1
+            if type(p) is Value and p.requires_grad:
+                pg = grads[1]
+                if type(pg) is _float and type(p._data) is _float:
+                    prev = p._pass
+                    p._pass = pg if prev is None else prev + pg
+                else:
+                    _send(p, pg, op)
+            continue
+        ctx = node._c
         if type(g) is _float:
             node._grad = g if old is None else (old + g if type(old) is _float
                                                 else np.asarray(old + g, dtype=node.dtype))
             if ctx is None:
-                continue
-            if ctx.sbackward is not None:  # the scalar path: Python floats all the way
-                grads = ctx.sbackward(ctx, g)
-                if anomaly:
-                    _check_backward(ctx, node, grads)
-                for p, pg in zip(ctx.parents, grads):
-                    if p.requires_grad:
-                        if type(p._data) is _float and type(pg) is _float:
-                            prev = p._pass
-                            p._pass = pg if prev is None else prev + pg
-                        else:
-                            _send(p, pg, ctx)
                 continue
             g = np.array(g)
         else:
@@ -642,7 +775,9 @@ def _backward(root: Value, grad):
 
 
 def _send(p, pg, ctx):
-    """Add gradient pg to p's pending gradient, summed back to p's shape and dtype."""
+    """Add gradient pg to p's pending gradient, summed back to p's shape and dtype.
+
+    ``ctx`` (a context or an op class) only names the op in errors."""
     pd = p._data
     if type(pd) is _float:
         if type(pg) is not _float:
@@ -671,3 +806,6 @@ def _check_backward(ctx, node, grads):
 
 
 from . import ops as _ops  # noqa: E402  (the ops need Value defined first)
+from .ops import (  # noqa: E402  (module globals: one lookup on the hot path)
+    Add as _Add, Div as _Div, Exp as _Exp, Log as _Log, Mul as _Mul, Neg as _Neg,
+    ReLU as _ReLU, Sigmoid as _Sigmoid, Sub as _Sub, Tanh as _Tanh)

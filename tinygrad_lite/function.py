@@ -134,8 +134,13 @@ class Function:
     the vector-Jacobian product (``vjp``, a tuple of strings, one per input). Computed only when
     someone asks, from what ``forward`` saved.
 
-    Optional, for speed on scalar graphs: ``sforward``/``sbackward`` do the same on Python
-    floats; the engine uses them when every input is a float64 scalar.
+    Optional, for speed on scalar graphs (the built-in elementwise ops have them):
+    ``sforward(*floats, **kw) -> (out, s0, s1)`` computes on Python floats and returns up to
+    two numbers to keep, and ``sbackward(node, grad) -> grads`` reads them back as
+    ``node._s0``/``node._s1``. The engine uses them when every input is a float64 scalar and
+    keeps the inputs and the two numbers in the output Value itself (one object per op, like
+    micrograd, with no reference cycle). ``ssave`` names the two numbers, so that the context
+    can be rebuilt when a drawing asks for it; ``skwargs`` lists those that were keywords.
 
     Context attributes set by the engine: ``parents`` (input Values, in order), ``kwargs``
     (the keyword arguments), ``needs_input_grad`` (tuple of bools, computed on request).
@@ -149,6 +154,8 @@ class Function:
     vjp: tuple = ()
     sforward = None
     sbackward = None
+    ssave: tuple = ()
+    skwargs: tuple = ()
     scalar_ok = False  # forward/backward accept a Python float input beside arrays
     creation_site = None  # "file:line" of user code, recorded in anomaly mode only
 
@@ -189,10 +196,7 @@ class Function:
 
     def input_grads(self, grad_out):
         """Recompute what backward sends to each input for ``grad_out``, in the inputs' shapes."""
-        if self.scalar and type(grad_out) is float:
-            grads = self.sbackward(self, grad_out)
-        else:
-            grads = self.backward(self, np.asarray(grad_out))
+        grads = self.backward(self, np.asarray(grad_out))
         if not isinstance(grads, tuple):
             grads = (grads,)
         out = []

@@ -35,19 +35,20 @@ class Sigmoid(Function):
         s = ctx.out
         return g * (s * (1.0 - s))
 
+    ssave = ("out",)
+
     @staticmethod
-    def sforward(ctx, x):
+    def sforward(x):
         if x >= 0:
             out = 1.0 / (1.0 + math.exp(-x))
         else:
             e = math.exp(x)
             out = e / (1.0 + e)
-        ctx.out = out
-        return out
+        return out, out, None
 
     @staticmethod
-    def sbackward(ctx, g):
-        s = ctx.out
+    def sbackward(node, g):
+        s = node._s0
         return (g * s * (1.0 - s),)
 
     def local_grad(self, i):
@@ -73,15 +74,16 @@ class Tanh(Function):
         t = ctx.out
         return g * (1.0 - t * t)
 
-    @staticmethod
-    def sforward(ctx, x):
-        out = math.tanh(x)
-        ctx.out = out
-        return out
+    ssave = ("out",)
 
     @staticmethod
-    def sbackward(ctx, g):
-        t = ctx.out
+    def sforward(x):
+        out = math.tanh(x)
+        return out, out, None
+
+    @staticmethod
+    def sbackward(node, g):
+        t = node._s0
         return (g * (1.0 - t * t),)
 
     def local_grad(self, i):
@@ -106,17 +108,18 @@ class ReLU(Function):
     def backward(ctx, g):
         return g * (ctx.out > 0)
 
+    ssave = ("out",)
+
     @staticmethod
-    def sforward(ctx, x):
+    def sforward(x):
         out = x if x > 0 else 0.0
         if x != x:  # NaN propagates, as np.maximum
             out = x
-        ctx.out = out
-        return out
+        return out, out, None
 
     @staticmethod
-    def sbackward(ctx, g):
-        return (g if ctx.out > 0 else 0.0,)
+    def sbackward(node, g):
+        return (g if node._s0 > 0 else 0.0,)
 
     def local_grad(self, i):
         return (np.asarray(self.out) > 0).astype(np.float64)

@@ -31,11 +31,11 @@ class Add(Function):
         return g, g
 
     @staticmethod
-    def sforward(ctx, a, b):
-        return a + b
+    def sforward(a, b):
+        return a + b, None, None
 
     @staticmethod
-    def sbackward(ctx, g):
+    def sbackward(node, g):
         return g, g
 
     def local_grad(self, i):
@@ -59,11 +59,11 @@ class Sub(Function):
         return g, (-g if ctx.parents[1].requires_grad else None)
 
     @staticmethod
-    def sforward(ctx, a, b):
-        return a - b
+    def sforward(a, b):
+        return a - b, None, None
 
     @staticmethod
-    def sbackward(ctx, g):
+    def sbackward(node, g):
         return g, -g
 
     def local_grad(self, i):
@@ -90,15 +90,15 @@ class Mul(Function):
         pa, pb = ctx.parents  # skip the product nobody needs (a constant factor's gradient)
         return (g * ctx.b if pa.requires_grad else None), (g * ctx.a if pb.requires_grad else None)
 
-    @staticmethod
-    def sforward(ctx, a, b):
-        ctx.a = a
-        ctx.b = b
-        return a * b
+    ssave = ("a", "b")
 
     @staticmethod
-    def sbackward(ctx, g):
-        return g * ctx.b, g * ctx.a
+    def sforward(a, b):
+        return a * b, a, b
+
+    @staticmethod
+    def sbackward(node, g):
+        return g * node._s1, g * node._s0
 
     def local_grad(self, i):
         shape = np.broadcast_shapes(np.shape(self.a), np.shape(self.b))
@@ -125,17 +125,17 @@ class Div(Function):
         gb = g / ctx.b
         return gb, (-gb * ctx.out if ctx.parents[1].requires_grad else None)
 
-    @staticmethod
-    def sforward(ctx, a, b):
-        out = a / b
-        ctx.b = b
-        ctx.out = out
-        return out
+    ssave = ("b", "out")
 
     @staticmethod
-    def sbackward(ctx, g):
-        gb = g / ctx.b
-        return gb, -gb * ctx.out
+    def sforward(a, b):
+        out = a / b
+        return out, b, out
+
+    @staticmethod
+    def sbackward(node, g):
+        gb = g / node._s0
+        return gb, -gb * node._s1
 
     def local_grad(self, i):
         shape = np.shape(self.out)
@@ -159,11 +159,11 @@ class Neg(Function):
         return -g
 
     @staticmethod
-    def sforward(ctx, x):
-        return -x
+    def sforward(x):
+        return -x, None, None
 
     @staticmethod
-    def sbackward(ctx, g):
+    def sbackward(node, g):
         return (-g,)
 
     def local_grad(self, i):
@@ -204,23 +204,24 @@ class Pow(Function):
             return np.zeros_like(g)
         return g * (p * ctx.x ** (p - 1))
 
-    @staticmethod
-    def sforward(ctx, x, *, p):
-        if x < 0 and not float(p).is_integer():
-            raise ValueError  # the array path raises the message
-        ctx.x = x
-        ctx.p = p
-        return x ** p
+    ssave = ("x", "p")
+    skwargs = ("p",)
 
     @staticmethod
-    def sbackward(ctx, g):
-        p = ctx.p
+    def sforward(x, *, p):
+        if x < 0 and not float(p).is_integer():
+            raise ValueError  # the array path raises the message
+        return x ** p, x, p
+
+    @staticmethod
+    def sbackward(node, g):
+        x, p = node._s0, node._s1
         if p == 0:
             return (0.0,)
         try:
-            return (g * p * ctx.x ** (p - 1),)
+            return (g * p * x ** (p - 1),)
         except ZeroDivisionError:  # x = 0 with p < 1: numpy's inf, as the array path
-            return (float(g * p * np.float64(ctx.x) ** (p - 1)),)
+            return (float(g * p * np.float64(x) ** (p - 1)),)
 
     def local_grad(self, i):
         p = self.p
@@ -246,15 +247,16 @@ class Exp(Function):
     def backward(ctx, g):
         return g * ctx.out
 
-    @staticmethod
-    def sforward(ctx, x):
-        out = math.exp(x)
-        ctx.out = out
-        return out
+    ssave = ("out",)
 
     @staticmethod
-    def sbackward(ctx, g):
-        return (g * ctx.out,)
+    def sforward(x):
+        out = math.exp(x)
+        return out, out, None
+
+    @staticmethod
+    def sbackward(node, g):
+        return (g * node._s0,)
 
     def local_grad(self, i):
         return np.asarray(self.out)
@@ -281,14 +283,15 @@ class Log(Function):
     def backward(ctx, g):
         return g / ctx.x
 
-    @staticmethod
-    def sforward(ctx, x):
-        ctx.x = x
-        return math.log(x)
+    ssave = ("x",)
 
     @staticmethod
-    def sbackward(ctx, g):
-        return (g / ctx.x,)
+    def sforward(x):
+        return math.log(x), x, None
+
+    @staticmethod
+    def sbackward(node, g):
+        return (g / node._s0,)
 
     def local_grad(self, i):
         return 1.0 / np.asarray(self.x)
