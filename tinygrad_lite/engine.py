@@ -558,28 +558,7 @@ def _scalar1(cls, a):
             out, s0, s1 = cls.sforward(da)
         except (OverflowError, ZeroDivisionError, ValueError):
             return _apply(cls, a)
-        v = _new(Value)
-        v._data = out
-        v._grad = None
-        v.label = None
-        v._pass = None
-        v._c = None
-        v._id = _next_id()
-        if a.requires_grad and (_mode.special == 0 or _mode.enabled):
-            v.requires_grad = True
-            v._op = cls
-            v._p0 = a
-            v._p1 = None
-            v._s0 = s0
-            v._s1 = s1
-            if _mode.special and _mode.anomaly:
-                from .anomaly import _check_forward
-
-                _check_forward(v._ctx, v)
-        else:
-            v.requires_grad = False
-            v._op = None
-        return v
+        return _scalar_node(cls, out, s0, s1, a, None, a.requires_grad)
     return _apply(cls, a)
 
 
@@ -588,6 +567,7 @@ def _scalar2(cls, a, b, swap):
 
     ``a`` is the Value whose operator was called, ``b`` the other operand; ``swap`` for the
     reflected operators (``2 * x``). Anything else goes through the general ``_apply``.
+    The hottest path of scalar graphs, so ``_scalar_node``'s few lines are written out here.
     """
     da = a._data
     if type(da) is _float:
