@@ -4,8 +4,12 @@ A Value holds ``.data`` (an ndarray; 0-d for a scalar), ``.grad`` (None until a 
 reaches it) and, when an op made it, ``_ctx``: the op's context, which holds the parents.
 
 Scalars of dtype float64 are kept internally as Python floats and ops on them run on Python
-floats (micrograd's speed, without its reference cycles); ``.data`` and ``.grad`` turn them into
-0-d arrays when read, so the difference never shows.
+floats; ``.data`` and ``.grad`` turn them into 0-d arrays when read, so the difference never
+shows. A scalar op's output Value keeps the op, its inputs and two saved numbers in its own
+slots, and its context is built only when someone reads ``_ctx`` (a drawing, anomaly mode):
+one object per op and no reference cycle, so a graph is freed by reference counting alone
+and the garbage collector has little to scan (micrograd's closures make it spend most of its
+time there).
 
 Every graph walk is iterative: a chain a million ops deep backpropagates without recursion.
 """
