@@ -531,8 +531,8 @@ def _scalar_context(v):
     ctx = cls()
     ctx.parents = _scalar_parents(v)
     for name, value in zip(cls.ssave, (v._s0, v._s1)):
-        setattr(ctx, name, np.float64(value))
-    ctx.kwargs = {name: getattr(ctx, name).item() for name in cls.skwargs}
+        setattr(ctx, name, np.float64(value) if type(value) is _float else value)
+    ctx.kwargs = {name: np.asarray(getattr(ctx, name)).item() for name in cls.skwargs}
     return ctx
 
 
@@ -555,13 +555,17 @@ def _arrays(cls, vals):
 
 
 def _scalar1(cls, a):
-    """The fast path of a unary op on a float64 scalar, called by Value's methods."""
+    """The fast path of a unary op, called by Value's methods: a float64 scalar runs on a
+    Python float, an array on numpy; either way the output Value holds the op's state."""
     da = a._data
     if type(da) is _float:
         try:
             out, s0, s1 = cls.sforward(da)
         except (OverflowError, ZeroDivisionError, ValueError):
             return _apply(cls, a)
+        return _scalar_node(cls, out, s0, s1, a, None, a.requires_grad)
+    if type(da) is _ndarray and da.ndim:
+        out, s0, s1 = cls.aforward(da)
         return _scalar_node(cls, out, s0, s1, a, None, a.requires_grad)
     return _apply(cls, a)
 
@@ -612,7 +616,41 @@ def _scalar2(cls, a, b, swap):
                 v.requires_grad = False
                 v._op = None
             return v
+    elif type(da) is _ndarray and da.ndim:
+        out = _array2(cls, a, b, swap)
+        if out is not None:
+            return out
     return _apply(cls, b, a) if swap else _apply(cls, a, b)
+
+
+def _array2(cls, a, b, swap):
+    """The fast path of a binary elementwise op whose Value ``a`` holds an array (not 0-d).
+
+    The other operand is a Value holding an array or a Python number (kept as a bare float,
+    numpy's weak scalar: float32 stays float32). Returns None where the general path must
+    decide (other operands, errors: the general path names the op and the shapes).
+    """
+    tb = type(b)
+    if tb is Value:
+        db = b._data
+        if type(db) is not _ndarray or not db.ndim:
+            return None
+    elif tb is _float or tb is int:
+        db = b = _float(b)
+    else:
+        return None
+    if swap:
+        a, b, da, db = b, a, db, a._data
+    else:
+        da = a._data
+    try:
+        out, s0, s1 = cls.aforward(da, db)
+    except (ValueError, TypeError):  # shapes that do not broadcast: the general path says so
+        return None
+    if type(out) is not _ndarray:
+        return None
+    needs = (type(a) is Value and a.requires_grad) or (type(b) is Value and b.requires_grad)
+    return _scalar_node(cls, out, s0, s1, a, b, needs)
 
 
 def _op_error(cls, e, arrays):
@@ -701,6 +739,25 @@ def _backward(root: Value, grad):
             continue
         old = node._grad
         op = node._op
+        if op is not None and type(node._data) is _ndarray:  # an array node with slots
+            if old is None:
+                if not g.flags.writeable:
+                    g = g.copy()  # a broadcast view: .grad must be an array users can change
+                node._grad = g
+            else:
+                node._grad = np.asarray(old + g, dtype=node.dtype)
+            grads = op.abackward(node, g)
+            if anomaly:
+                _check_backward(node._ctx, node, grads)
+            for p, pg in zip((node._p0, node._p1), grads):
+                if pg is not None and type(p) is Value and p.requires_grad:
+                    pd = p._data
+                    if (p._pass is None and type(pg) is _ndarray and type(pd) is _ndarray
+                            and pg.shape == pd.shape and pg.dtype == pd.dtype):
+                        p._pass = pg
+                    else:
+                        _send(p, pg, op)
+            continue
         if op is not None:  # a scalar node: Python floats all the way
             if type(g) is not _float:
                 g = _float(g)

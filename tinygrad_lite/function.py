@@ -141,6 +141,8 @@ class Function:
     keeps the inputs and the two numbers in the output Value itself (one object per op, like
     micrograd, with no reference cycle). ``ssave`` names the two numbers, so that the context
     can be rebuilt when a drawing asks for it; ``skwargs`` lists those that were keywords.
+    ``aforward``/``abackward`` are the same protocol on arrays, for elementwise ops whose
+    inputs are arrays and Python numbers (their gradients may have the broadcast shape).
 
     Context attributes set by the engine: ``parents`` (input Values, in order), ``kwargs``
     (the keyword arguments), ``needs_input_grad`` (tuple of bools, computed on request).
@@ -154,6 +156,8 @@ class Function:
     vjp: tuple = ()
     sforward = None
     sbackward = None
+    aforward = None
+    abackward = None
     ssave: tuple = ()
     skwargs: tuple = ()
     scalar_ok = False  # forward/backward accept a Python float input beside arrays

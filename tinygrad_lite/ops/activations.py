@@ -51,6 +51,16 @@ class Sigmoid(Function):
         s = node._s0
         return (g * s * (1.0 - s),)
 
+    @staticmethod
+    def aforward(x):
+        out = _sigmoid(x)
+        return out, out, None
+
+    @staticmethod
+    def abackward(node, g):
+        s = node._s0
+        return (g * (s * (1.0 - s)),)
+
     def local_grad(self, i):
         s = np.asarray(self.out)
         return s * (1.0 - s)
@@ -83,6 +93,16 @@ class Tanh(Function):
 
     @staticmethod
     def sbackward(node, g):
+        t = node._s0
+        return (g * (1.0 - t * t),)
+
+    @staticmethod
+    def aforward(x):
+        out = np.tanh(x)
+        return out, out, None
+
+    @staticmethod
+    def abackward(node, g):
         t = node._s0
         return (g * (1.0 - t * t),)
 
@@ -120,6 +140,15 @@ class ReLU(Function):
     @staticmethod
     def sbackward(node, g):
         return (g if node._s0 > 0 else 0.0,)
+
+    @staticmethod
+    def aforward(x):
+        out = np.maximum(x, 0)
+        return out, out, None
+
+    @staticmethod
+    def abackward(node, g):
+        return (g * (node._s0 > 0),)
 
     def local_grad(self, i):
         return (np.asarray(self.out) > 0).astype(np.float64)

@@ -38,6 +38,14 @@ class Add(Function):
     def sbackward(node, g):
         return g, g
 
+    @staticmethod
+    def aforward(a, b):
+        return a + b, None, None
+
+    @staticmethod
+    def abackward(node, g):
+        return g, g
+
     def local_grad(self, i):
         return np.ones(np.broadcast_shapes(*(p.shape for p in self.parents)))
 
@@ -65,6 +73,15 @@ class Sub(Function):
     @staticmethod
     def sbackward(node, g):
         return g, -g
+
+    @staticmethod
+    def aforward(a, b):
+        return a - b, None, None
+
+    @staticmethod
+    def abackward(node, g):
+        p = node._p1
+        return g, (-g if type(p) is not float and p.requires_grad else None)
 
     def local_grad(self, i):
         shape = np.broadcast_shapes(*(p.shape for p in self.parents))
@@ -99,6 +116,16 @@ class Mul(Function):
     @staticmethod
     def sbackward(node, g):
         return g * node._s1, g * node._s0
+
+    @staticmethod
+    def aforward(a, b):
+        return a * b, a, b
+
+    @staticmethod
+    def abackward(node, g):
+        pa, pb = node._p0, node._p1  # skip the product nobody needs: a constant (a bare float)
+        return ((g * node._s1 if type(pa) is not float and pa.requires_grad else None),
+                (g * node._s0 if type(pb) is not float and pb.requires_grad else None))
 
     def local_grad(self, i):
         shape = np.broadcast_shapes(np.shape(self.a), np.shape(self.b))
@@ -137,6 +164,17 @@ class Div(Function):
         gb = g / node._s0
         return gb, -gb * node._s1
 
+    @staticmethod
+    def aforward(a, b):
+        out = a / b
+        return out, b, out
+
+    @staticmethod
+    def abackward(node, g):
+        gb = g / node._s0
+        p = node._p1
+        return gb, (-gb * node._s1 if type(p) is not float and p.requires_grad else None)
+
     def local_grad(self, i):
         shape = np.shape(self.out)
         b = np.asarray(self.b)
@@ -164,6 +202,14 @@ class Neg(Function):
 
     @staticmethod
     def sbackward(node, g):
+        return (-g,)
+
+    @staticmethod
+    def aforward(x):
+        return -x, None, None
+
+    @staticmethod
+    def abackward(node, g):
         return (-g,)
 
     def local_grad(self, i):
@@ -258,6 +304,15 @@ class Exp(Function):
     def sbackward(node, g):
         return (g * node._s0,)
 
+    @staticmethod
+    def aforward(x):
+        out = np.exp(x)
+        return out, out, None
+
+    @staticmethod
+    def abackward(node, g):
+        return (g * node._s0,)
+
     def local_grad(self, i):
         return np.asarray(self.out)
 
@@ -291,6 +346,14 @@ class Log(Function):
 
     @staticmethod
     def sbackward(node, g):
+        return (g / node._s0,)
+
+    @staticmethod
+    def aforward(x):
+        return np.log(x), x, None
+
+    @staticmethod
+    def abackward(node, g):
         return (g / node._s0,)
 
     def local_grad(self, i):
