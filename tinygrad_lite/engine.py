@@ -749,11 +749,23 @@ def _backward(root: Value, grad):
             grads = op.abackward(node, g)
             if anomaly:
                 _check_backward(node._ctx, node, grads)
-            for p, pg in zip((node._p0, node._p1), grads):
+            p = node._p0
+            pg = grads[0]
+            if pg is not None and type(p) is Value and p.requires_grad:
+                pd = p._data
+                # the common case inline: the input's shape and dtype, first arrival
+                if (p._pass is None and type(pd) is _ndarray and pg.shape == pd.shape
+                        and pg.dtype == pd.dtype):
+                    p._pass = pg
+                else:
+                    _send(p, pg, op)
+            p = node._p1
+            if p is not None:
+                pg = grads[1]
                 if pg is not None and type(p) is Value and p.requires_grad:
                     pd = p._data
-                    if (p._pass is None and type(pg) is _ndarray and type(pd) is _ndarray
-                            and pg.shape == pd.shape and pg.dtype == pd.dtype):
+                    if (p._pass is None and type(pd) is _ndarray and pg.shape == pd.shape
+                            and pg.dtype == pd.dtype):
                         p._pass = pg
                     else:
                         _send(p, pg, op)
