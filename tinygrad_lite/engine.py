@@ -582,8 +582,13 @@ def _scalar2(cls, a, b, swap):
         tb = type(b)
         if tb is Value:
             db = b._data
-        elif tb is _float or tb is int:
-            db = b = _float(b)  # a constant stays a bare float until someone asks for parents
+            needs = a.requires_grad or b.requires_grad
+        elif tb is _float:
+            db = b  # a constant stays a bare float until someone asks for parents
+            needs = a.requires_grad
+        elif tb is int:
+            db = b = _float(b)
+            needs = a.requires_grad
         else:
             db = None
         if type(db) is _float:
@@ -593,7 +598,6 @@ def _scalar2(cls, a, b, swap):
                 out, s0, s1 = cls.sforward(da, db)
             except (OverflowError, ZeroDivisionError, ValueError):
                 return _apply(cls, a, b)
-            needs = (type(a) is Value and a.requires_grad) or (type(b) is Value and b.requires_grad)
             v = _new(Value)
             v._data = out
             v._grad = None
