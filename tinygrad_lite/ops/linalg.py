@@ -1,5 +1,4 @@
 """Matrix product with numpy's matmul rules: 1-D operands, batches, broadcast batch axes."""
-import numpy as np
 
 from ..function import Function
 
