@@ -162,13 +162,22 @@ class Value:
         return self._c is None and self._op is None
 
     @property
-    def _ctx(self):
+    def ctx(self):
         """The op's context (a Function instance), None for a leaf. A scalar node keeps its
         inputs and saved numbers in its own slots; its context is built on first request."""
         ctx = self._c
         if ctx is None and self._op is not None:
             ctx = self._c = _scalar_context(self)
         return ctx
+
+    grad_fn = ctx  # PyTorch's name
+    _ctx = ctx  # the name viz used before ``ctx`` was public
+
+    def named(self, label: str) -> "Value":
+        """Set the label shown in reprs and drawings and return this same Value:
+        ``h = (x @ W).named("h1")``."""
+        self.label = label
+        return self
 
     def item(self) -> float:
         d = self._data
