@@ -11,7 +11,8 @@ The lecture's order, before any long run:
    1e6 makes it explode (NaN, inf, or past 3x its first value: stopped early); somewhere in
    between the loss falls.
 
-Each step below is one call of tinygrad_lite.babysit, so a debugger stops on each.
+The experiment is tinygrad_lite.experiments.babysitting (each check is one function of
+tinygrad_lite.babysit); this script prints each verdict and plots the training runs.
 
 Run:  python examples/babysitting.py [--quick] [--out DIR]
 """
@@ -21,17 +22,8 @@ import os
 
 import numpy as np
 
-from tinygrad_lite import nn
-from tinygrad_lite.babysit import (BabysitReport, check_initial_loss, check_overfit,
-                                   check_regularization, lr_probe)
 from tinygrad_lite.data import Standardize, load_digits
-
-
-def make_model():
-    """64 -> 50 ReLU -> 10 with small weights (std 0.01), the same every call."""
-    return nn.Sequential(
-        nn.Linear(64, 50, init="normal", rng=0), nn.ReLU(),
-        nn.Linear(50, 10, init="normal", rng=1))
+from tinygrad_lite.experiments.babysitting import checklist
 
 
 def plot(overfit, probes, path):
@@ -64,27 +56,17 @@ def main(quick=False, out="figures"):
     X = Standardize().fit_transform(X)
     if quick:
         X, y = X[:500], y[:500]
-    model = make_model()
+    report = checklist(X, y)
 
-    initial = check_initial_loss(model, X, y, loss="softmax")
-    print(initial.claim)
-    print(f"  {initial}")
-
-    regularized = check_regularization(model, X, y, reg=1e3)
-    print(regularized.claim)
-    print(f"  {regularized}")
-
-    overfit = check_overfit(make_model, X, y, n=20, steps=300, lr=0.1)
-    print(overfit.claim)
-    print(f"  {overfit}")
-
-    probes = lr_probe(make_model, X, y, lrs=(1e-6, 1e-2, 1e-1, 1.0, 1e6), steps=30,
-                      reg=1e-6, batch_size=100)
+    for name in ("initial loss", "regularization", "overfit"):
+        verdict = report[name]
+        print(verdict.claim)
+        print(f"  {verdict}")
+    probes = [v for v in report.verdicts if v.check == "learning rate"]
     print("Too low a learning rate barely moves the loss; too high makes it explode.")
     for v in probes:
         print(f"  {v}")
 
-    report = BabysitReport([initial, regularized, overfit, *probes])
     print()
     print(f"ln 10 = {math.log(10):.4f}; reasonable learning rates here: "
           f"{', '.join(f'{lr:g}' for lr in report.reasonable_lrs) or 'none'}")
@@ -97,7 +79,7 @@ def main(quick=False, out="figures"):
     else:
         os.makedirs(out, exist_ok=True)
         figure = os.path.join(out, "babysitting.png")
-        plot(overfit, probes, figure)
+        plot(report["overfit"], probes, figure)
         print(f"figure: {figure}")
     return {"report": report, "figure": figure}
 

@@ -13,62 +13,16 @@ A deep tanh network (6 hidden layers of 100 units) on the digits:
    depends on the other examples of its batch. In evaluation it uses the running averages
    gathered in training: a fixed function of each example.
 
+The experiments are tinygrad_lite.experiments.batch_norm; this script prints and plots them.
+
 Run:  python examples/batch_norm.py [--quick] [--out DIR]
 """
 import argparse
 import os
 
-import numpy as np
-
-from tinygrad_lite import Value, nn, no_grad, optim
-import tinygrad_lite.functional as F
-import tinygrad_lite.init as init
-from tinygrad_lite.data import Standardize, load_digits, minibatches, train_val_split
-
-
-def small_init(shape, rng=None):
-    """The lecture's "small random numbers": W ~ N(0, 0.01^2)."""
-    return init.normal(shape, std=0.01, rng=rng)
-
-
-def make_model(batch_norm, weight_init, depth=6, width=100):
-    """depth x (Linear [-> BatchNorm1d] -> Tanh), then Linear to 10 classes."""
-    layers = []
-    fan_in = 64
-    for i in range(depth):
-        layers.append(nn.Linear(fan_in, width, init=weight_init, rng=i))
-        if batch_norm:
-            layers.append(nn.BatchNorm1d(width))
-        layers.append(nn.Tanh())
-        fan_in = width
-    layers.append(nn.Linear(fan_in, 10, init=weight_init, rng=depth))
-    return nn.Sequential(*layers)
-
-
-def accuracy(model, X, y):
-    """Accuracy in evaluation mode (running statistics), without a graph."""
-    model.eval()
-    with no_grad():
-        scores = model(Value(X, requires_grad=False))
-    model.train()
-    return float(np.mean(scores.data.argmax(axis=1) == y))
-
-
-def train(model, X, y, lr, epochs):
-    """SGD with momentum 0.9, batches of 64; returns the loss of every step."""
-    opt = optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-    rng = np.random.default_rng(0)
-    losses = []
-    with np.errstate(all="ignore"):  # a too-high learning rate overflows: that is the point
-        for epoch in range(epochs):
-            for Xb, yb in minibatches(X, y, 64, rng=rng):
-                scores = model(Value(Xb, requires_grad=False))
-                loss = F.softmax_cross_entropy(scores, yb)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                losses.append(loss.item())
-    return losses
+from tinygrad_lite.data import Standardize, load_digits, train_val_split
+from tinygrad_lite.experiments.batch_norm import bad_init, batch_dependence, lr_sweep
+from tinygrad_lite.experiments.common import Split
 
 
 def plot(curves, sweep, lrs, path):
@@ -97,55 +51,32 @@ def main(quick=False, out="figures"):
     """Run the three experiments; returns their numbers."""
     X, y = load_digits()
     X = Standardize().fit_transform(X)
-    X_train, y_train, X_val, y_val = train_val_split(X, y, 0.2, rng=0)
+    data = Split(*train_val_split(X, y, 0.2, rng=0))
     epochs = 2 if quick else 3
-    lrs = [1e-3, 1e-2, 1e-1, 1.0, 3.0]
 
     # 1. a bad init, with and without batch norm
-    plain = make_model(batch_norm=False, weight_init=small_init)
-    plain_losses = train(plain, X_train, y_train, lr=0.05, epochs=epochs)
-    plain_acc = accuracy(plain, X_val, y_val)
-    normed = make_model(batch_norm=True, weight_init=small_init)
-    normed_losses = train(normed, X_train, y_train, lr=0.05, epochs=epochs)
-    normed_acc = accuracy(normed, X_val, y_val)
+    bad = bad_init(data, epochs, lr=0.05)
     print("claim: with a bad init the plain network does not train, the batch-normalized one does")
     print(f"measured (W ~ N(0, 0.01^2), lr 0.05, {epochs} epochs): plain loss "
-          f"{plain_losses[0]:.3f} -> {plain_losses[-1]:.3f}, validation accuracy {plain_acc:.1%}; "
-          f"with batch norm {normed_losses[0]:.3f} -> {normed_losses[-1]:.3f}, {normed_acc:.1%}")
+          f"{bad.plain_losses[0]:.3f} -> {bad.plain_losses[-1]:.3f}, validation accuracy "
+          f"{bad.plain_acc:.1%}; with batch norm {bad.bn_losses[0]:.3f} -> "
+          f"{bad.bn_losses[-1]:.3f}, {bad.bn_acc:.1%}")
 
     # 2. the learning-rate range
-    sweep = {"plain": [], "batch norm": []}
-    for lr in lrs:
-        for name in sweep:
-            model = make_model(batch_norm=(name == "batch norm"), weight_init="xavier")
-            train(model, X_train, y_train, lr=lr, epochs=epochs)
-            sweep[name].append(accuracy(model, X_val, y_val))
-    # "trains": validation accuracy at least 50% (chance is 10%)
-    good = {name: [lr for lr, a in zip(lrs, accs) if a >= 0.5] for name, accs in sweep.items()}
+    sweep = lr_sweep(data, epochs)
+    good = sweep.good_lrs
     print()
     print("claim: batch norm trains over a wider range of learning rates")
-    for name, accs in sweep.items():
-        row = "  ".join(f"{lr:g}: {a:.0%}" for lr, a in zip(lrs, accs))
+    for name, accs in sweep.accs.items():
+        row = "  ".join(f"{lr:g}: {a:.0%}" for lr, a in zip(sweep.lrs, accs, strict=True))
         print(f"measured {name:>10}: {row}  -> trains (>= 50%) at {len(good[name])} rates")
 
     # 3. training mode against evaluation mode, on the batch-normalized model of part 1
-    example = X_val[:1]
-    batch_a = np.concatenate([example, X_val[1:64]])
-    batch_b = np.concatenate([example, X_val[64:127]])
-    normed.eval()
-    with no_grad():
-        eval_a = normed(Value(batch_a, requires_grad=False)).data[0]
-        eval_b = normed(Value(batch_b, requires_grad=False)).data[0]
-    normed.train()
-    with no_grad():
-        train_a = normed(Value(batch_a, requires_grad=False)).data[0]
-        train_b = normed(Value(batch_b, requires_grad=False)).data[0]
-    eval_shift = float(np.abs(eval_a - eval_b).max())
-    train_shift = float(np.abs(train_a - train_b).max())
+    shift = batch_dependence(bad.bn_model, data.X_val)
     print()
     print("claim: in training an example's output depends on its batch; in evaluation it does not")
-    print(f"measured: the same example in two batches differs by {train_shift:.3g} in training "
-          f"mode, {eval_shift:.3g} in evaluation mode")
+    print(f"measured: the same example in two batches differs by {shift.train_shift:.3g} in "
+          f"training mode, {shift.eval_shift:.3g} in evaluation mode")
 
     figure = None
     try:
@@ -155,13 +86,13 @@ def main(quick=False, out="figures"):
     else:
         os.makedirs(out, exist_ok=True)
         figure = os.path.join(out, "batch_norm.png")
-        curves = {"plain": plain_losses, "batch norm": normed_losses}
-        plot(curves, sweep, lrs, figure)
+        curves = {"plain": bad.plain_losses, "batch norm": bad.bn_losses}
+        plot(curves, sweep.accs, sweep.lrs, figure)
         print(f"figure: {figure}")
-    return {"bad_init": {"plain_acc": plain_acc, "bn_acc": normed_acc,
-                         "plain_losses": plain_losses, "bn_losses": normed_losses},
-            "lrs": lrs, "sweep": sweep, "good_lrs": good,
-            "train_shift": train_shift, "eval_shift": eval_shift, "figure": figure}
+    return {"bad_init": {"plain_acc": bad.plain_acc, "bn_acc": bad.bn_acc,
+                         "plain_losses": bad.plain_losses, "bn_losses": bad.bn_losses},
+            "lrs": sweep.lrs, "sweep": sweep.accs, "good_lrs": good,
+            "train_shift": shift.train_shift, "eval_shift": shift.eval_shift, "figure": figure}
 
 
 if __name__ == "__main__":

@@ -7,68 +7,27 @@ the unit's weights off the data (sometimes a large fraction of a network ends up
 the same network is trained on the digits with a sane learning rate and two too-high ones;
 the dead fraction of each hidden layer is measured on the whole training set after each epoch.
 
+The experiment is tinygrad_lite.experiments.dead_relu; this script prints and plots it.
+
 Run:  python examples/dead_relu.py [--quick] [--out DIR]
 """
 import argparse
 import os
 
-import numpy as np
-
-from tinygrad_lite import Value, nn, no_grad, optim
-import tinygrad_lite.functional as F
-from tinygrad_lite.data import Standardize, load_digits, minibatches
-from tinygrad_lite.monitor import Monitor, watch_activations
-
-LEARNING_RATES = {"sane (0.01)": 0.01, "too high (0.2)": 0.2, "far too high (1.0)": 1.0}
+from tinygrad_lite.data import Standardize, load_digits
+from tinygrad_lite.experiments.dead_relu import compare_learning_rates, gradient_into_dead
 
 
-def make_model():
-    """64 -> 100 ReLU -> 100 ReLU -> 10, He init, fixed seeds."""
-    return nn.Sequential(
-        nn.Linear(64, 100, init="he", rng=0), nn.ReLU(),
-        nn.Linear(100, 100, init="he", rng=1), nn.ReLU(),
-        nn.Linear(100, 10, rng=2))
-
-
-def dead_fractions(model, X):
-    """ActivationStats of every ReLU layer on all of X (one forward, no graph)."""
-    with watch_activations(model) as watcher, no_grad():
-        scores = model(Value(X, requires_grad=False))
-    return watcher.last(), scores
-
-
-def train(lr, X, y, epochs):
-    """SGD with momentum; returns the Monitor (history) and the trained model."""
-    model = make_model()
-    opt = optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-    monitor = Monitor(model, warn=False)
-    rng = np.random.default_rng(0)
-    stats, _ = dead_fractions(model, X)
-    monitor.log_epoch(activations=stats)  # epoch 0: before training
-    with np.errstate(all="ignore"):
-        for epoch in range(epochs):
-            for Xb, yb in minibatches(X, y, 64, rng=rng):
-                scores = model(Value(Xb, requires_grad=False))
-                loss = F.softmax_cross_entropy(scores, yb)
-                opt.zero_grad()
-                loss.backward()
-                with monitor.step(loss=loss):
-                    opt.step()
-            stats, scores = dead_fractions(model, X)
-            accuracy = float(np.mean(scores.data.argmax(axis=1) == y))
-            monitor.log_epoch(loss=loss, train_acc=accuracy, activations=stats)
-    return monitor, model
-
-
-def plot(monitors, path):
+def plot(runs, path):
     """Dead fraction of each hidden layer per epoch, one line per learning rate."""
     from matplotlib.figure import Figure  # no pyplot: no window, no global state
 
     fig = Figure(figsize=(10, 3.6))
     axes = fig.subplots(1, 2, sharey=True)
-    for (name, mon), color in zip(monitors.items(), ("tab:green", "tab:orange", "tab:red")):
-        for ax, (layer, series) in zip(axes, mon.history.dead.items()):
-            ax.plot(mon.history.epochs, series, "o-", color=color, label=name)
+    for (name, run), color in zip(runs.items(), ("tab:green", "tab:orange", "tab:red"),
+                                  strict=True):
+        for ax, (layer, series) in zip(axes, run.history.dead.items(), strict=True):
+            ax.plot(run.history.epochs, series, "o-", color=color, label=name)
             ax.set_title(f"ReLU module {layer!r}: fraction of dead units")
             ax.set_xlabel("epoch (0 = at init)")
     axes[0].set_ylim(-0.05, 1.05)
@@ -82,39 +41,25 @@ def main(quick=False, out="figures"):
     """Train once per learning rate; returns dead fractions and accuracies."""
     X, y = load_digits()
     X = Standardize().fit_transform(X)
-    epochs = 3 if quick else 8
-    monitors = {}
+    runs = compare_learning_rates(X, y, epochs=3 if quick else 8)
     results = {}
-    for name, lr in LEARNING_RATES.items():
-        monitor, model = train(lr, X, y, epochs)
-        monitors[name] = monitor
-        final = {layer: series[-1] for layer, series in monitor.history.dead.items()}
-        start = {layer: series[0] for layer, series in monitor.history.dead.items()}
-        results[name] = {"lr": lr, "dead_at_init": start, "dead": final,
-                         "train_acc": monitor.history.train_acc[-1]}
+    for name, run in runs.items():
+        start, final = run.dead_at_init, run.dead
+        results[name] = {"lr": run.lr, "dead_at_init": start, "dead": final,
+                         "train_acc": run.train_acc}
         layers = ", ".join(f"ReLU {k}: {start[k]:.0%} -> {v:.0%}" for k, v in final.items())
-        print(f"{name:>19}: dead units {layers}; training accuracy "
-              f"{monitor.history.train_acc[-1]:.1%}")
+        print(f"{name:>19}: dead units {layers}; training accuracy {run.train_acc:.1%}")
 
-    # a dead unit receives exactly zero gradient: check it on the last (far too high) run
-    inputs = Value(X, requires_grad=False)
-    hidden1 = model[1](model[0](inputs))
-    hidden2 = model[3](model[2](hidden1))
-    dead_mask = np.all(hidden2.data == 0, axis=0)  # (100,): units at 0 for every example
-    scores = model[4](hidden2)
-    loss = F.softmax_cross_entropy(scores, y)
-    model.zero_grad()
-    loss.backward()
-    grad_into_dead = model[2].weight.grad[:, dead_mask]  # (100, n_dead)
-    grad_of_dead = float(np.abs(grad_into_dead).max()) if dead_mask.any() else None
+    # a dead unit receives exactly zero gradient: check it on the far-too-high run
+    dead = gradient_into_dead(runs["far too high (1.0)"].model, X, y)
     print()
     print("claim: after a too-high learning rate many ReLU units are dead; a sane one kills none")
     print(f"measured: {results['sane (0.01)']['dead']} dead with lr 0.01, "
           f"{results['too high (0.2)']['dead']} with lr 0.2, "
           f"{results['far too high (1.0)']['dead']} with lr 1.0")
-    if grad_of_dead is not None:
+    if dead.max_grad is not None:
         print(f"claim: a dead unit gets no gradient; measured: largest |dL/dW| into the "
-              f"{int(dead_mask.sum())} dead units of ReLU 3 = {grad_of_dead:g}")
+              f"{dead.n_dead} dead units of ReLU 3 = {dead.max_grad:g}")
 
     figure = None
     try:
@@ -124,9 +69,9 @@ def main(quick=False, out="figures"):
     else:
         os.makedirs(out, exist_ok=True)
         figure = os.path.join(out, "dead_relu.png")
-        plot(monitors, figure)
+        plot(runs, figure)
         print(f"figure: {figure}")
-    return {"runs": results, "grad_into_dead": grad_of_dead, "figure": figure}
+    return {"runs": results, "grad_into_dead": dead.max_grad, "figure": figure}
 
 
 if __name__ == "__main__":

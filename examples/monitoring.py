@@ -8,68 +8,29 @@ itself: ||lr * dW|| / ||W|| near 1e-3 is healthy; much smaller, the learning rat
 much larger, too high. Here the same MLP is trained on the digits with a sane learning rate, a
 too-low one and a too-high one, and the Monitor says which is which.
 
+The experiment is tinygrad_lite.experiments.monitoring; this script prints and plots it.
+
 Run:  python examples/monitoring.py [--quick] [--out DIR]
 """
 import argparse
 import os
-import warnings
 
 import numpy as np
 
-from tinygrad_lite import Value, nn, no_grad, optim
-import tinygrad_lite.functional as F
-from tinygrad_lite.data import Standardize, load_digits, minibatches, train_val_split
-from tinygrad_lite.monitor import Monitor, UpdateRatioWarning, watch_activations
-
-LEARNING_RATES = {"too low (1e-5)": 1e-5, "sane (0.05)": 0.05, "too high (3.0)": 3.0}
+from tinygrad_lite.data import Standardize, load_digits, train_val_split
+from tinygrad_lite.experiments.common import Split
+from tinygrad_lite.experiments.monitoring import compare_learning_rates
 
 
-def make_model():
-    """64 -> 64 ReLU -> 10, He init, fixed seeds."""
-    return nn.Sequential(nn.Linear(64, 64, init="he", rng=0), nn.ReLU(),
-                         nn.Linear(64, 10, rng=1))
-
-
-def accuracy(model, X, y):
-    """Fraction of correct predictions on (X, y), without building a graph."""
-    with no_grad():
-        scores = model(Value(X, requires_grad=False))
-    return float(np.mean(scores.data.argmax(axis=1) == y))
-
-
-def train(lr, data, epochs):
-    """Plain SGD; returns the Monitor (its history) and the warnings it raised."""
-    X_tr, y_tr, X_val, y_val = data
-    model = make_model()
-    opt = optim.SGD(model.parameters(), lr=lr)
-    monitor = Monitor(model)
-    rng = np.random.default_rng(0)
-    with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
-        warnings.simplefilter("always", UpdateRatioWarning)
-        for epoch in range(epochs):
-            for Xb, yb in minibatches(X_tr, y_tr, 64, rng=rng):
-                scores = model(Value(Xb, requires_grad=False))
-                loss = F.softmax_cross_entropy(scores, yb)
-                opt.zero_grad()
-                loss.backward()
-                with monitor.step(loss=loss):
-                    opt.step()
-            with watch_activations(model) as watcher, no_grad():
-                model(Value(X_tr, requires_grad=False))
-            monitor.log_epoch(loss=loss, train_acc=accuracy(model, X_tr, y_tr),
-                              val_acc=accuracy(model, X_val, y_val),
-                              activations=watcher.last())
-    return monitor, [str(w.message) for w in caught if issubclass(w.category, UpdateRatioWarning)]
-
-
-def plot(monitors, path):
+def plot(runs, path):
     """Loss per step, train/val accuracy, and the first weight's update ratio per step."""
     from matplotlib.figure import Figure  # no pyplot: no window, no global state
 
     fig = Figure(figsize=(13, 3.6))
     ax_loss, ax_acc, ax_ratio = fig.subplots(1, 3)
-    for (name, mon), color in zip(monitors.items(), ("tab:blue", "tab:green", "tab:red")):
-        h = mon.history
+    for (name, run), color in zip(runs.items(), ("tab:blue", "tab:green", "tab:red"),
+                                  strict=True):
+        h = run.history
         loss = np.array([np.nan if v is None else v for v in h.loss], dtype=float)
         ax_loss.plot(h.steps, np.clip(loss, 0, 10), color=color, lw=0.8, label=name)
         ax_acc.plot(h.epochs, h.train_acc, "o-", color=color, label=f"{name} train")
@@ -94,23 +55,20 @@ def main(quick=False, out="figures"):
     X, y = load_digits()
     X_tr, y_tr, X_val, y_val = train_val_split(X, y, val_fraction=0.2, rng=0)
     scaler = Standardize().fit(X_tr)  # fitted on the training split, applied to both
-    data = (scaler.transform(X_tr), y_tr, scaler.transform(X_val), y_val)
-    epochs = 2 if quick else 6
-    monitors, results = {}, {}
-    for name, lr in LEARNING_RATES.items():
-        monitor, caught = train(lr, data, epochs)
-        monitors[name] = monitor
-        h = monitor.history
+    data = Split(scaler.transform(X_tr), y_tr, scaler.transform(X_val), y_val)
+    runs = compare_learning_rates(data, epochs=2 if quick else 6)
+    results = {}
+    for name, run in runs.items():
+        h = run.history
         weight = next(iter(h.ratios))
         median_ratio = h.median_ratio(weight)
-        gap = h.train_acc[-1] - h.val_acc[-1]
-        results[name] = {"lr": lr, "median_ratio": median_ratio, "train_acc": h.train_acc[-1],
-                         "val_acc": h.val_acc[-1], "gap": gap, "warnings": caught,
-                         "dead": {k: v[-1] for k, v in h.dead.items()}}
+        results[name] = {"lr": run.lr, "median_ratio": median_ratio,
+                         "train_acc": h.train_acc[-1], "val_acc": h.val_acc[-1], "gap": run.gap,
+                         "warnings": run.warnings, "dead": {k: v[-1] for k, v in h.dead.items()}}
         print(f"{name:>15}: median update/weight ratio of {weight!r} = {median_ratio:.2g}; "
-              f"train {h.train_acc[-1]:.1%}, val {h.val_acc[-1]:.1%} (gap {gap:+.1%}); "
-              f"{len(caught)} warning(s)")
-        for message in caught[:2]:
+              f"train {h.train_acc[-1]:.1%}, val {h.val_acc[-1]:.1%} (gap {run.gap:+.1%}); "
+              f"{len(run.warnings)} warning(s)")
+        for message in run.warnings[:2]:
             print(f"{'':>17}warning: {message}")
     print()
     print("claim: a healthy update/weight ratio is about 1e-3; far below, the learning rate is "
@@ -125,7 +83,7 @@ def main(quick=False, out="figures"):
     else:
         os.makedirs(out, exist_ok=True)
         figure = os.path.join(out, "monitoring.png")
-        plot(monitors, figure)
+        plot(runs, figure)
         print(f"figure: {figure}")
     return {"runs": results, "figure": figure}
 

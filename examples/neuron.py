@@ -6,59 +6,40 @@ The output is 0.73. Every gate receives an upstream gradient (dL/d its output), 
 by its local gradient (d its output / d each input), and sends the product to its inputs.
 Expected gradients: w0 -0.20, x0 0.39, w1 -0.39, x1 -0.59, w2 0.20.
 
+The experiment is tinygrad_lite.experiments.neuron; this script prints it and draws its graph.
+
 Run:  python examples/neuron.py [--out DIR]
-Step through main() in a debugger: one computation per line.
 """
 import argparse
 import os
 
-from tinygrad_lite import Value, backward_order
-import tinygrad_lite.functional as F
+from tinygrad_lite.experiments.neuron import LECTURE, Gate, sigmoid_neuron
 
 
-def describe(node):
+def describe(gate: Gate) -> str:
     """One line per node: its value, the gradient it received, and one line per input edge."""
+    node = gate.node
     name = node.label or node.op
     lines = [f"{name:>8} = {node.item():+.4f}   upstream grad dL/d{name} = {node.grad.item():+.4f}"]
-    ctx = node._ctx
-    for i, parent in enumerate(node.parents):
-        local = float(ctx.local_grad(i))
-        sent = local * node.grad.item()
-        lines.append(f"{'':>10}-> {parent.label or parent.op}: local grad {local:+.4f}, "
-                     f"sends {node.grad.item():+.4f} * {local:+.4f} = {sent:+.4f}")
+    for edge in gate.edges:
+        parent = edge.parent.label or edge.parent.op
+        lines.append(f"{'':>10}-> {parent}: local grad {edge.local:+.4f}, "
+                     f"sends {edge.upstream:+.4f} * {edge.local:+.4f} = {edge.downstream:+.4f}")
     return "\n".join(lines)
 
 
 def main(quick=False, out="figures"):
     """Build the neuron, run backward, print every node; returns the values and gradients."""
-    w0 = Value(2.0, label="w0")
-    x0 = Value(-1.0, label="x0")
-    w1 = Value(-3.0, label="w1")
-    x1 = Value(-2.0, label="x1")
-    w2 = Value(-3.0, label="w2")
-    a = w0 * x0
-    a.label = "w0*x0"
-    b = w1 * x1
-    b.label = "w1*x1"
-    c = a + b
-    c.label = "c"
-    z = c + w2
-    z.label = "z"
-    f = F.sigmoid(z)
-    f.label = "f"
-    f.backward()
+    result = sigmoid_neuron()
 
     print("forward and backward, output first:")
-    for node in reversed(backward_order(f)):
-        if node.parents:
-            print(describe(node))
+    for gate in result.gates:
+        print(describe(gate))
     print()
-    grads = {v.label: v.grad.item() for v in (w0, x0, w1, x1, w2)}
     print(f"{'':4}{'claim':>8} {'measured':>9}")
-    print(f"{'f':4}{0.73:>8.2f} {f.item():>9.4f}")
-    for name, claim in (("w0", -0.20), ("x0", 0.39), ("w1", -0.39), ("x1", -0.59),
-                        ("w2", 0.20)):
-        print(f"{name:4}{claim:>8.2f} {grads[name]:>9.4f}")
+    print(f"{'f':4}{LECTURE['f']:>8.2f} {result.output:>9.4f}")
+    for name, grad in result.grads.items():
+        print(f"{name:4}{LECTURE[name]:>8.2f} {grad:>9.4f}")
 
     svg = None
     try:
@@ -69,9 +50,9 @@ def main(quick=False, out="figures"):
     else:
         os.makedirs(out, exist_ok=True)
         svg = os.path.join(out, "neuron.svg")
-        draw(f, path=svg)
+        draw(result.f, path=svg)
         print(f"graph with upstream and local gradients: {svg}")
-    return {"f": f.item(), "grads": grads, "svg": svg}
+    return {"f": result.output, "grads": result.grads, "svg": svg}
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ the covariance: a diagonal covariance) -> whitened (each axis scaled to variance
 identity covariance). Each transform is fitted on the training data and applied unchanged to
 test data. (For images the lecture stops at zero-centring: a mean image or a mean per channel.)
 
+The experiment is tinygrad_lite.experiments.preprocessing; this script prints and plots it.
+
 Run:  python examples/preprocessing.py [--quick] [--out DIR]
 """
 import argparse
@@ -13,21 +15,7 @@ import os
 
 import numpy as np
 
-from tinygrad_lite.data import PCA, Standardize, Whiten, ZeroCenter
-
-
-def make_cloud(n, rng):
-    """A correlated, off-centre gaussian cloud: std 2 and 0.5 along axes rotated by 30 deg."""
-    angle = np.deg2rad(30.0)
-    rotation = np.array([[np.cos(angle), np.sin(angle)], [-np.sin(angle), np.cos(angle)]])
-    scales = np.diag([2.0, 0.5])
-    Z = rng.standard_normal((n, 2))
-    return Z @ scales @ rotation + np.array([4.0, 2.0])
-
-
-def describe(X):
-    """Mean, per-feature std and covariance of a cloud."""
-    return {"mean": X.mean(axis=0), "std": X.std(axis=0), "cov": np.cov(X, rowvar=False, bias=True)}
+from tinygrad_lite.experiments.preprocessing import preprocess
 
 
 def plot(clouds, path):
@@ -38,18 +26,15 @@ def plot(clouds, path):
     axes = fig.subplots(2, 3)
     rows = (("original", "zero-centred", "normalized"),
             ("original", "decorrelated (PCA)", "whitened"))
+    colors = ("tab:red", "tab:green", "tab:blue")
     for r, names in enumerate(rows):
         for c, name in enumerate(names):
             ax = axes[r, c]
             X = clouds[name]
-            ax.scatter(X[:, 0], X[:, 1], s=4, alpha=0.5, color=("tab:red", "tab:green",
-                                                                "tab:blue")[c])
+            ax.scatter(X[:, 0], X[:, 1], s=4, alpha=0.5, color=colors[c])
             ax.axhline(0, color="k", lw=0.5)
             ax.axvline(0, color="k", lw=0.5)
-            ax.set_xlim(-8, 10)
-            ax.set_ylim(-8, 10)
-            ax.set_aspect("equal")
-            ax.set_title(name)
+            ax.set(xlim=(-8, 10), ylim=(-8, 10), aspect="equal", title=name)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
     return fig
@@ -57,23 +42,8 @@ def plot(clouds, path):
 
 def main(quick=False, out="figures"):
     """Fit each transform on a training cloud; returns the statistics of every result."""
-    rng = np.random.default_rng(0)
-    n = 500 if quick else 2000
-    X_train = make_cloud(n, rng)
-    X_test = make_cloud(n // 4, rng)
-
-    centred = ZeroCenter().fit_transform(X_train)
-    normalized = Standardize().fit_transform(X_train)
-    pca = PCA(n_components=2).fit(X_train)
-    decorrelated = pca.transform(X_train)
-    whitener = Whiten().fit(X_train)
-    whitened = whitener.transform(X_train)
-    whitened_test = whitener.transform(X_test)
-
-    clouds = {"original": X_train, "zero-centred": centred, "normalized": normalized,
-              "decorrelated (PCA)": decorrelated, "whitened": whitened,
-              "whitened test": whitened_test}
-    stats = {name: describe(X) for name, X in clouds.items()}
+    result = preprocess(n=500 if quick else 2000)
+    stats = result.stats
     for name, s in stats.items():
         cov = s["cov"]
         print(f"{name:>19}: mean ({s['mean'][0]:+.3f}, {s['mean'][1]:+.3f})  std "
@@ -81,7 +51,8 @@ def main(quick=False, out="figures"):
               f" [{cov[1, 0]:+.3f}, {cov[1, 1]:.3f}]]")
     print()
     print("claim -> measured")
-    print(f"zero-centring puts the mean at 0: |mean| = {np.abs(stats['zero-centred']['mean']).max():.1e}")
+    centred_mean = np.abs(stats["zero-centred"]["mean"]).max()
+    print(f"zero-centring puts the mean at 0: |mean| = {centred_mean:.1e}")
     print(f"normalization gives each feature std 1: {stats['normalized']['std'].round(4)}")
     off = abs(stats["decorrelated (PCA)"]["cov"][0, 1])
     print(f"PCA decorrelates (diagonal covariance): off-diagonal {off:.1e} "
@@ -99,7 +70,7 @@ def main(quick=False, out="figures"):
     else:
         os.makedirs(out, exist_ok=True)
         figure = os.path.join(out, "preprocessing.png")
-        plot(clouds, figure)
+        plot(result.clouds, figure)
         print(f"figure: {figure}")
     return {"stats": stats, "figure": figure}
 

@@ -9,40 +9,14 @@
 * ReLU, Xavier: ReLU zeroes half its inputs, so the variance halves at every layer.
 * ReLU, He (std sqrt(2/fan_in)): the factor 2 makes up for it; every layer keeps its std.
 
+The experiment is tinygrad_lite.experiments.weight_init; this script prints and plots it.
+
 Run:  python examples/weight_init.py [--quick] [--out DIR]
 """
 import argparse
 import os
 
-import numpy as np
-
-from tinygrad_lite import Value, no_grad
-import tinygrad_lite.functional as F
-import tinygrad_lite.init as init
-from tinygrad_lite.monitor import activation_stats
-
-SCHEMES = {
-    # name: (activation, init function of shape and rng)
-    "tanh, std 0.01": ("tanh", lambda shape, rng: init.normal(shape, std=0.01, rng=rng)),
-    "tanh, std 1.0": ("tanh", lambda shape, rng: init.normal(shape, std=1.0, rng=rng)),
-    "tanh, Xavier": ("tanh", init.xavier),
-    "ReLU, Xavier": ("relu", init.xavier),
-    "ReLU, He": ("relu", init.he),
-}
-
-
-def forward_stats(X, activation, make_weight, n_layers, width, rng):
-    """Run X through n_layers of width units; the ActivationStats of every layer's output."""
-    h = Value(X, requires_grad=False)
-    stats = []
-    for layer in range(n_layers):
-        W = Value(make_weight((h.shape[1], width), rng), requires_grad=False)
-        z = h @ W
-        h = F.tanh(z) if activation == "tanh" else F.relu(z)
-        value_range = (-1.0, 1.0) if activation == "tanh" else (0.0, 3.0)  # same for every layer
-        stats.append(activation_stats(h, kind=activation, name=f"layer {layer + 1}",
-                                      range=value_range))
-    return stats
+from tinygrad_lite.experiments.weight_init import compare_schemes
 
 
 def plot(results, path):
@@ -73,16 +47,9 @@ def plot(results, path):
 
 def main(quick=False, out="figures"):
     """Measure every scheme; returns {scheme: {"std": [...], "mean": [...], "saturated": [...]}}."""
-    n_examples = 200 if quick else 1000
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((n_examples, 1000))
-    results = {}
-    with no_grad():
-        for name, (activation, make_weight) in SCHEMES.items():
-            results[name] = forward_stats(X, activation, make_weight, 10, 500, rng)
-
+    result = compare_schemes(n_examples=200 if quick else 1000)
     numbers = {}
-    for name, stats in results.items():
+    for name, stats in result.stats.items():
         numbers[name] = {
             "std": [s.std for s in stats],
             "mean": [s.mean for s in stats],
@@ -93,20 +60,18 @@ def main(quick=False, out="figures"):
         stds = " ".join(f"{s:.2g}" for s in numbers[name]["std"])
         print(f"{name:>15}: std per layer {stds}")
 
-    small = numbers["tanh, std 0.01"]["std"]
-    large = numbers["tanh, std 1.0"]["saturated"]
-    xavier = numbers["tanh, Xavier"]["std"]
-    relu_std = np.array(numbers["ReLU, Xavier"]["std"])
-    he_std = np.array(numbers["ReLU, He"]["std"])
-    variance_ratio = float(np.mean((relu_std[1:] / relu_std[:-1]) ** 2))
-    he_spread = float(max(he_std.max() / he_std[0], he_std[0] / he_std.min()))
+    large = result.saturated("tanh, std 1.0")
+    xavier = result.std("tanh, Xavier")
     print()
     print("claim -> measured")
-    print(f"std 0.01 collapses toward 0: layer 10 std / layer 1 std = {small[-1] / small[0]:.2g}")
-    print(f"std 1.0 saturates at +-1: fraction with |f'| < 0.01 from {min(large):.0%} to {max(large):.0%}")
+    print(f"std 0.01 collapses toward 0: layer 10 std / layer 1 std = {result.collapse:.2g}")
+    print(f"std 1.0 saturates at +-1: fraction with |f'| < 0.01 from {min(large):.0%} to "
+          f"{max(large):.0%}")
     print(f"Xavier keeps a spread (tanh): layer 10 std {xavier[-1]:.3f} (layer 1: {xavier[0]:.3f})")
-    print(f"ReLU + Xavier halves the variance: mean variance ratio per layer {variance_ratio:.3f}")
-    print(f"ReLU + He keeps it: every layer's std within a factor {he_spread:.2f} of layer 1's")
+    print(f"ReLU + Xavier halves the variance: mean variance ratio per layer "
+          f"{result.relu_xavier_variance_ratio:.3f}")
+    print(f"ReLU + He keeps it: every layer's std within a factor {result.he_spread:.2f} of "
+          f"layer 1's")
 
     figure = None
     try:
@@ -116,10 +81,10 @@ def main(quick=False, out="figures"):
     else:
         os.makedirs(out, exist_ok=True)
         figure = os.path.join(out, "weight_init.png")
-        plot(results, figure)
+        plot(result.stats, figure)
         print(f"histograms: {figure}")
-    return {"schemes": numbers, "relu_xavier_variance_ratio": variance_ratio,
-            "he_spread": he_spread, "figure": figure}
+    return {"schemes": numbers, "relu_xavier_variance_ratio": result.relu_xavier_variance_ratio,
+            "he_spread": result.he_spread, "figure": figure}
 
 
 if __name__ == "__main__":
