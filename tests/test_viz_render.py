@@ -152,3 +152,61 @@ def test_renderer_errors_carry_its_message():
         render.render_source("digraph { a -> }", "svg", prefer="graphviz-pure")
     with pytest.raises(ValueError, match="prefer must be"):
         render.find_dot("cairo")
+
+
+def test_pipe_passes_renderer_formatter_and_engine(monkeypatch):
+    """GradGraph.pipe used to drop renderer, formatter and engine without a word."""
+    g = viz.draw_graph(small_graph(), renderer="graphviz-pure")
+    calls = []
+    real_run = subprocess.run
+
+    def spy(args, **kwargs):
+        calls.append(list(args[1:]))
+        return real_run(args, **kwargs)
+
+    monkeypatch.setattr(render.subprocess, "run", spy)
+    assert g.pipe(format="png", renderer="cairo", formatter="cairo").startswith(PNG_MAGIC)
+    assert calls[-1] == ["-Tpng:cairo:cairo"]
+    neato = g.pipe(format="svg", engine="neato", encoding="utf-8")
+    assert calls[-1] == ["-Tsvg", "-Kneato"]
+    assert neato != g.pipe(format="svg", encoding="utf-8")  # another layout, really
+    assert calls[-1] == ["-Tsvg"]
+    g.engine = "neato"  # the graph's own engine attribute counts too
+    assert g.pipe(format="svg", encoding="utf-8") == neato
+    g.engine = "dot"
+    with pytest.raises(RuntimeError, match=r"-Tsvg:nosuchrenderer failed"):
+        g.pipe(format="svg", renderer="nosuchrenderer")
+    with pytest.raises(RuntimeError, match=r"-Knosuchengine failed"):
+        g.pipe(format="svg", engine="nosuchengine")
+    with pytest.raises(ValueError, match="formatter given without renderer"):
+        g.pipe(format="png", formatter="cairo")
+
+
+def test_render_passes_options_and_writes_the_output(tmp_path):
+    g = viz.draw_graph(small_graph(), renderer="graphviz-pure")
+    out = g.render(tmp_path / "g", format="png", renderer="cairo")
+    assert out == str(tmp_path / "g.png")
+    assert (tmp_path / "g.png").read_bytes().startswith(PNG_MAGIC)
+    assert (tmp_path / "g").read_text(encoding="utf-8") == g.source  # the source, saved
+    with pytest.raises(FileExistsError):
+        g.render(tmp_path / "g", format="png", raise_if_result_exists=True)
+    out = g.render(outfile=tmp_path / "o.svg", engine="neato")
+    ET.parse(out)
+
+
+def test_too_slow_a_drawing_says_how_to_draw_less(tmp_path):
+    y = small_graph()
+    g = viz.draw_graph(y, timeout=1e-4)
+    n = len(g.info.nodes)
+    for attempt in (lambda: g.pipe(format="svg"), lambda: g.write(tmp_path / "g.svg"),
+                    lambda: g._repr_image_svg_xml()):
+        with pytest.raises(viz.RenderTimeoutError) as err:
+            attempt()
+        msg = str(err.value)
+        assert f"rendering {n} nodes" in msg
+        for option in ("depth=", "collapse='modules'", "max_nodes=", "timeout="):
+            assert option in msg
+        assert not isinstance(err.value, subprocess.TimeoutExpired)
+    with pytest.raises(viz.RenderTimeoutError, match="nodes"):
+        viz.draw_graph(y, tmp_path / "h.svg", timeout=1e-4)
+    assert not (tmp_path / "h.svg").exists()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import escape as esc
+from .info import GraphTooLargeError
 
 __all__ = ["BackwardStep", "backward_steps", "animate_backward"]
 
@@ -48,7 +49,7 @@ class BackwardStep:
     def __str__(self):
         lines = [f"step {self.index}: {self.name} ({self.op or 'leaf'}) upstream "
                  f"{_brief(self.upstream)}"]
-        for i, (p, lo, d) in enumerate(zip(self.parents, self.local, self.downstream)):
+        for i, (p, lo, d) in enumerate(zip(self.parents, self.local, self.downstream, strict=True)):
             who = p.label or p.op or f"input {i}"
             lines.append(f"  -> {who}: local {_brief(lo)}, downstream {_brief(d)}")
         return "\n".join(lines)
@@ -92,14 +93,14 @@ def backward_steps(root, grad=None):
         up = pending.pop(id(v), None)
         if up is None:
             up = np.zeros(v.shape, dtype=v.dtype)
-        ctx = v._ctx
+        ctx = v.ctx
         if ctx is None:
             yield BackwardStep(k, v, _name(v), "", up)
             continue
         g = float(up) if ctx.scalar and up.size == 1 else up
         grads = ctx.input_grads(g)
         locals_, downs = [], []
-        for i, (p, d) in enumerate(zip(ctx.parents, grads)):
+        for i, (p, d) in enumerate(zip(ctx.parents, grads, strict=True)):
             if not p.requires_grad or d is None:
                 locals_.append(None)
                 downs.append(None)
@@ -139,7 +140,7 @@ def animate_backward(root, path=None, grad=None, *, params=None, model=None, tit
     """
     from tinygrad_lite import backward_order
 
-    from .graph import GraphTooLargeError, draw_graph
+    from .draw import draw_graph
 
     n_order = len(backward_order(root)) if root.requires_grad else 0
     if n_order > max_nodes:
@@ -169,6 +170,8 @@ def animate_backward(root, path=None, grad=None, *, params=None, model=None, tit
         for v, old in saved:
             v.grad = old
     info = g.info
+    if info is None:  # draw_graph always measures; a GradGraph made by hand has no info
+        raise RuntimeError("animate_backward: the drawing has no GraphInfo")
     data = []
     n = len(steps)
     for st in steps:
@@ -179,7 +182,7 @@ def animate_backward(root, path=None, grad=None, *, params=None, model=None, tit
         if st.is_leaf:
             lines.append("a leaf: this gradient is final (it is what .grad holds after "
                          "backward)")
-        for i, (p, lo, d) in enumerate(zip(st.parents, st.local, st.downstream)):
+        for i, (p, lo, d) in enumerate(zip(st.parents, st.local, st.downstream, strict=True)):
             try:
                 pnode = info.node(p)
             except KeyError:
@@ -275,7 +278,9 @@ function gradParts(nodeId) {
         s.startsWith("NON-FINITE")) {
       parts.push(t);
       const prev = t.previousElementSibling;
-      if (prev && prev.tagName === "polygon" && prev.getAttribute("fill") !== "none") parts.push(prev);
+      if (prev && prev.tagName === "polygon" && prev.getAttribute("fill") !== "none") {
+        parts.push(prev);
+      }
     }
   }
   return parts;

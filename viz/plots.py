@@ -11,15 +11,24 @@ Inputs are plain: lists, arrays and dicts of name -> list, as ``tinygrad_lite.mo
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+
+if TYPE_CHECKING:  # matplotlib loads on the first plot, not at ``import viz``
+    from matplotlib.figure import Figure
 
 __all__ = ["activation_histograms", "loss_curve", "accuracy_plot", "update_ratio_plot",
            "grad_norm_plot", "hyperparam_scatter"]
 
 TARGET_RATIO = 1e-3
+
+
+def _figure(**kwargs: Any) -> Figure:
+    """A new matplotlib Figure (Agg canvas, no pyplot); matplotlib is imported here."""
+    import matplotlib.figure
+
+    return matplotlib.figure.Figure(**kwargs)
 
 
 def _series(values, what) -> np.ndarray:
@@ -71,7 +80,7 @@ def activation_histograms(activations, bins: int = 50, range=None, cols: int = 1
     n = len(items)
     cols = max(1, min(cols, n))
     rows = math.ceil(n / cols)
-    fig = Figure(figsize=(max(6.0, 1.9 * cols), 2.6 + 1.9 * rows), layout="constrained")
+    fig = _figure(figsize=(max(6.0, 1.9 * cols), 2.6 + 1.9 * rows), layout="constrained")
     grid = fig.add_gridspec(rows + 1, cols, height_ratios=[1.3] + [1.0] * rows)
     means = [it[1] for it in items]
     stds = [it[2] for it in items]
@@ -109,7 +118,7 @@ def _activation_items(activations) -> list:
         pairs = list(activations.items())
     else:
         pairs = [(getattr(a, "name", "") or str(i + 1), a) for i, a in enumerate(activations)]
-    out = []
+    out: list[tuple[str, float, float, Any]] = []
     for name, a in pairs:
         if hasattr(a, "hist") and hasattr(a, "bin_edges"):
             out.append((str(name), float(a.mean), float(a.std),
@@ -134,10 +143,10 @@ def loss_curve(loss, steps=None, smooth: int | None = None, log: bool = False,
     window (default about len/20; 1 for none). log: a log y axis.
     """
     runs = _named(loss, "loss_curve")
-    fig = Figure(figsize=(6.4, 4.0), layout="constrained")
+    fig = _figure(figsize=(6.4, 4.0), layout="constrained")
     ax = fig.add_subplot()
     colours = _colours(len(runs))
-    for (name, y), c in zip(runs.items(), colours):
+    for (name, y), c in zip(runs.items(), colours, strict=True):
         x = np.arange(len(y)) if steps is None else _series(steps, "loss_curve steps")
         w = smooth if smooth is not None else max(1, len(y) // 20)
         label = name or "loss"
@@ -164,7 +173,7 @@ def accuracy_plot(train_acc, val_acc=None, epochs=None, title: str = "Accuracy")
     """
     tr = _series(train_acc, "accuracy_plot")
     x = np.arange(len(tr)) if epochs is None else _series(epochs, "accuracy_plot epochs")
-    fig = Figure(figsize=(6.4, 4.0), layout="constrained")
+    fig = _figure(figsize=(6.4, 4.0), layout="constrained")
     ax = fig.add_subplot()
     ax.plot(x, tr, "o-", color="#3182bd", label="train")
     if val_acc is not None:
@@ -173,6 +182,8 @@ def accuracy_plot(train_acc, val_acc=None, epochs=None, title: str = "Accuracy")
             raise ValueError(f"accuracy_plot: {len(tr)} training and {len(va)} validation values")
         ax.plot(x, va, "s-", color="#e6550d", label="validation")
         ax.fill_between(x, tr, va, color="#bbbbbb", alpha=0.3, label="gap")
+    from matplotlib.ticker import MaxNLocator
+
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy")
@@ -193,9 +204,9 @@ def update_ratio_plot(ratios: dict, steps=None, target: float = TARGET_RATIO,
     runs = _named(ratios, "update_ratio_plot")
     if weights_only:
         runs = {k: v for k, v in runs.items() if not k.endswith("bias")}
-    fig = Figure(figsize=(6.4, 4.0), layout="constrained")
+    fig = _figure(figsize=(6.4, 4.0), layout="constrained")
     ax = fig.add_subplot()
-    for (name, y), c in zip(runs.items(), _colours(len(runs))):
+    for (name, y), c in zip(runs.items(), _colours(len(runs)), strict=True):
         x = np.arange(len(y)) if steps is None else _series(steps, "update_ratio_plot steps")
         y = np.where(y > 0, y, np.nan)
         ax.plot(x, y, color=c, linewidth=1.2, label=name or "ratio")
@@ -220,7 +231,7 @@ def grad_norm_plot(norms: dict, steps=None) -> Figure:
     if not norms:
         raise ValueError("grad_norm_plot: no layers given")
     scalar = all(np.ndim(getattr(v, "data", v)) == 0 or v is None for v in norms.values())
-    fig = Figure(figsize=(max(6.4, 0.5 * len(norms)), 4.0), layout="constrained")
+    fig = _figure(figsize=(max(6.4, 0.5 * len(norms)), 4.0), layout="constrained")
     ax = fig.add_subplot()
     if scalar:
         names = [str(k) for k in norms]
@@ -236,7 +247,7 @@ def grad_norm_plot(norms: dict, steps=None) -> Figure:
         ax.set_xlabel("layer (input to output)")
     else:
         runs = _named(norms, "grad_norm_plot")
-        for (name, y), c in zip(runs.items(), _colours(len(runs))):
+        for (name, y), c in zip(runs.items(), _colours(len(runs)), strict=True):
             x = np.arange(len(y)) if steps is None else _series(steps, "grad_norm_plot steps")
             ax.plot(x, np.where(y > 0, y, np.nan), color=c, linewidth=1.2, label=name)
         ax.set_xlabel("step")
@@ -272,7 +283,7 @@ def hyperparam_scatter(records, x: str = "lr", y: str | None = "reg", metric: st
           and _num(r.get(x)) is not None and (y is None or _num(r.get(y)) is not None)]
     bad = [r for r in rows if r not in ok and _num(r.get(x)) is not None
            and (y is None or _num(r.get(y)) is not None)]
-    fig = Figure(figsize=(6.4, 4.8), layout="constrained")
+    fig = _figure(figsize=(6.4, 4.8), layout="constrained")
     ax = fig.add_subplot()
     xs = np.array([_num(r[x]) for r in ok])
     ms = np.array([_num(r[metric]) for r in ok])

@@ -19,10 +19,12 @@ import sys
 import sysconfig
 from pathlib import Path
 
-__all__ = ["find_dot", "render_source", "write", "DotNotFoundError", "FORMATS"]
+__all__ = ["find_dot", "render_source", "write", "DotNotFoundError", "RenderTimeoutError",
+           "FORMATS", "TIMEOUT"]
 
 FORMATS = ("svg", "png", "dot", "gv", "jpeg", "jpg", "json", "plain")
 ENV_VAR = "TINYGRAD_LITE_DOT"
+TIMEOUT = 120.0  # seconds a render may take before RenderTimeoutError
 
 
 class DotNotFoundError(RuntimeError):
@@ -56,13 +58,15 @@ def find_dot(prefer: str | None = None) -> str:
     Raises DotNotFoundError saying what to install.
     """
     if prefer not in (None, "system", "graphviz-pure"):
-        raise ValueError(f"find_dot: prefer must be None, 'system' or 'graphviz-pure', not {prefer!r}")
+        raise ValueError(f"find_dot: prefer must be None, 'system' or 'graphviz-pure', "
+                         f"not {prefer!r}")
     if prefer is None:
         env = os.environ.get(ENV_VAR)
         if env:
             found = shutil.which(env)
             if not found:
-                raise DotNotFoundError(f"find_dot: {ENV_VAR}={env!r} is not an executable program")
+                raise DotNotFoundError(f"find_dot: {ENV_VAR}={env!r} is not an executable "
+                                       f"program")
             return found
     if prefer in (None, "system"):
         found = shutil.which("dot")
@@ -79,29 +83,52 @@ def find_dot(prefer: str | None = None) -> str:
         "draw_graph(...).source holds the DOT text meanwhile")
 
 
+class RenderTimeoutError(RuntimeError):
+    """The renderer ran past its time limit; the message says how to draw less."""
+
+
 def render_source(source: str, format: str = "svg", prefer: str | None = None,
-                  timeout: float = 120.0) -> bytes:
+                  timeout: float = TIMEOUT, *, engine: str | None = None,
+                  renderer: str | None = None, formatter: str | None = None,
+                  neato_no_op: bool | int | None = None) -> bytes:
     """Lay out DOT text and return the rendered bytes (svg, png, json, ...).
 
-    Warnings the renderer prints (such as font-metric fallbacks) are dropped; a failure
-    raises RuntimeError with the renderer's message.
+    As the ``dot`` command line: ``-T{format}[:{renderer}[:{formatter}]]``, ``-K{engine}``
+    (dot, neato, ...), ``-n{neato_no_op}``. An option the program does not support fails
+    with its own message. Warnings the renderer prints (such as font-metric fallbacks) are
+    dropped; a failure raises RuntimeError with the renderer's message; a render longer
+    than ``timeout`` seconds raises RenderTimeoutError.
     """
     fmt = format.lower()
-    if fmt in ("dot", "gv"):
+    if fmt in ("dot", "gv") and not (renderer or formatter or engine or neato_no_op):
         return source.encode("utf-8")
     if fmt == "jpg":
         fmt = "jpeg"
+    if formatter is not None and renderer is None:
+        raise ValueError("render: formatter given without renderer (graphviz's rule: "
+                         "-Tformat:renderer:formatter)")
     prog = find_dot(prefer)
-    proc = subprocess.run([prog, f"-T{fmt}"], input=source.encode("utf-8"),
-                          capture_output=True, timeout=timeout, check=False)
+    t_arg = ":".join(x for x in (fmt, renderer, formatter) if x is not None)
+    args = [prog, f"-T{t_arg}"]
+    if engine is not None:
+        args.append(f"-K{engine}")
+    if neato_no_op:
+        args.append(f"-n{int(neato_no_op)}")
+    try:
+        proc = subprocess.run(args, input=source.encode("utf-8"), capture_output=True,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise RenderTimeoutError(
+            f"render: {os.path.basename(prog)} {' '.join(args[1:])} took longer than "
+            f"{timeout:g} s") from None
     if proc.returncode != 0 or not proc.stdout:
         err = proc.stderr.decode("utf-8", "replace").strip()
-        raise RuntimeError(f"render: {os.path.basename(prog)} -T{fmt} failed "
+        raise RuntimeError(f"render: {os.path.basename(prog)} {' '.join(args[1:])} failed "
                            f"(exit {proc.returncode}): {err[-2000:]}")
     return proc.stdout
 
 
-def format_of(path) -> str:
+def format_of(path: str | os.PathLike) -> str:
     """The output format named by a path's suffix: .svg, .png, .dot/.gv, .jpg, .json."""
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in FORMATS:
@@ -110,11 +137,12 @@ def format_of(path) -> str:
     return "dot" if suffix == "gv" else suffix
 
 
-def write(source: str, path, prefer: str | None = None) -> str:
+def write(source: str, path: str | os.PathLike, prefer: str | None = None,
+          timeout: float = TIMEOUT) -> str:
     """Render DOT text to ``path`` in the format its suffix names; returns the path as str."""
-    data = render_source(source, format_of(path), prefer=prefer)
-    path = Path(path)
-    if path.parent and not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return str(path)
+    data = render_source(source, format_of(path), prefer=prefer, timeout=timeout)
+    out = Path(path)
+    if out.parent and not out.parent.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    return str(out)

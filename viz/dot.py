@@ -1,0 +1,375 @@
+"""DOT text for a measured graph: node and edge labels, clusters, the legend, escaping.
+
+``graph_body(info, classes, ...)`` turns a :class:`GraphInfo` into the lines of a DOT
+digraph's body; viz.draw wraps them in a graphviz object. Strings only: no graphviz import.
+
+What the picture shows
+----------------------
+* Node: name and op, value (one element) or shape with mean and std, gradient (one element)
+  or gradient norm with its colour on the gradient scale; hovering shows every statistic.
+* Edge ``p -> v``: upstream x local = downstream; colour and width follow the downstream
+  gradient relative to the reference.
+* Marks: dead (red), saturated (orange), vanishing (violet), exploding (magenta), with a
+  strip of cells, one per unit, for activations.
+
+Every user-supplied string goes through viz.escape.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+import numpy as np
+
+from . import escape as esc
+from .info import EdgeInfo, GraphInfo, NodeInfo, fmt, norm, shape_text
+
+__all__ = ["graph_body", "legend_label", "grad_colour", "GRAPH_ATTR", "NODE_ATTR", "EDGE_ATTR"]
+
+DEAD = "#d73027"
+SATURATED = "#f28e2b"
+VANISHING = "#8073ac"
+EXPLODING = "#c51b7d"
+HEALTHY = "#a6d96a"
+KIND_FILL = {"param": "#fff3c4", "input": "#ececec", "const": "#f4f4f4", "op": "#dbe9f6",
+             "module": "#e3f1dc", "more": "#ffffff"}
+STATUS_COLOUR = {"dead": DEAD, "saturated": SATURATED, "vanishing": VANISHING,
+                 "exploding": EXPLODING, "non-finite": EXPLODING}
+# gradient scale: log10(gradient RMS / reference) -> colour
+_RAMP = [(-6.0, (0xf2, 0xf2, 0xf2)), (-3.0, (0xc6, 0xdb, 0xef)), (-1.0, (0x6b, 0xae, 0xd6)),
+         (0.0, (0x31, 0x82, 0xbd)), (2.0, (0x08, 0x45, 0x94)), (3.0, (0xc5, 0x1b, 0x7d))]
+
+GRAPH_ATTR = {"nodesep": "0.25", "ranksep": "0.5", "fontname": "Helvetica",
+              "bgcolor": "white", "newrank": "true"}
+NODE_ATTR = {"shape": "plaintext", "fontname": "Helvetica", "fontsize": "11", "margin": "0"}
+EDGE_ATTR = {"fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.6",
+             "fontcolor": "#333333"}
+
+
+def _hex(rgb) -> str:
+    r, g, b = (int(round(c)) for c in rgb)
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _mix(c0: str, c1: str, t: float) -> str:
+    a = [int(c0[i:i + 2], 16) for i in (1, 3, 5)]
+    b = [int(c1[i:i + 2], 16) for i in (1, 3, 5)]
+    t = min(max(t, 0.0), 1.0)
+    return _hex([x + (y - x) * t for x, y in zip(a, b, strict=True)])
+
+
+def grad_colour(rel) -> str:
+    """Colour of a gradient whose RMS is ``rel`` times the reference (None: white)."""
+    if rel is None:
+        return "#ffffff"
+    if not math.isfinite(rel):
+        return EXPLODING
+    if rel <= 0:
+        return _hex(_RAMP[0][1])
+    x = math.log10(rel)
+    if x <= _RAMP[0][0]:
+        return _hex(_RAMP[0][1])
+    for (x0, c0), (x1, c1) in pairwise(_RAMP):
+        if x <= x1:
+            t = (x - x0) / (x1 - x0)
+            return _hex([a + (b - a) * t for a, b in zip(c0, c1, strict=True)])
+    return _hex(_RAMP[-1][1])
+
+
+def _text_colour(bg: str) -> str:
+    r, g, b = (int(bg[i:i + 2], 16) for i in (1, 3, 5))
+    return "#ffffff" if 0.299 * r + 0.587 * g + 0.114 * b < 140 else "#000000"
+
+
+_PRIORITY = ("dead", "saturated", "non-finite", "exploding", "vanishing")
+
+
+def _node_html(n: NodeInfo, s: dict, digits: int) -> str:
+    h = esc.dot_html
+    rows = []
+    small = n.kind in ("input", "const")
+    if n.kind == "more":
+        return (f'<<TABLE BORDER="1" STYLE="dashed" COLOR="#888888" CELLBORDER="0" '
+                f'CELLPADDING="4"><TR><TD>... {n.members:,} more nodes beyond depth '
+                f'{n.depth - 1}</TD></TR><TR><TD><FONT POINT-SIZE="9">draw_graph(..., '
+                f'depth=N) with a larger N shows more</FONT></TD></TR></TABLE>>')
+    # header: name and op
+    op = f"<I>{h(n.op_label)}</I>" if n.op_label else ""
+    if n.name is not None:
+        head = f"<B>{h(n.name)}</B>" + (f"  {op}" if op else "")
+    elif op:
+        head = f"<B>{h(n.op_label)}</B>"
+    else:
+        head = f"<I>{n.kind}</I>"
+    if n.kind == "module" and n.members > 1:
+        head += f' <FONT POINT-SIZE="9">({n.members} nodes)</FONT>'
+    rows.append(f"<TR><TD>{head}</TD></TR>")
+    # value
+    if n.value is not None and not n.shape:
+        val = f"data {fmt(n.value, digits)}"
+    elif n.value is not None:
+        val = f"{shape_text(n.shape)} data {fmt(n.value, digits)}"
+    elif n.mean is not None:
+        val = f"{shape_text(n.shape)} mean {fmt(n.mean, 3)} std {fmt(n.std, 3)}"
+    else:
+        val = shape_text(n.shape)
+    if n.dtype not in ("float64", ""):
+        val += f" {n.dtype}"
+    rows.append(f'<TR><TD><FONT POINT-SIZE="{9 if small else 10}">{h(val)}</FONT></TD></TR>')
+    # gradient (the cell has an id, for the animation, and so its own copy of the tooltip)
+    tip = h(n.summary(), newline="&#10;")
+    if n.reached:
+        if n.grad is not None:
+            gtxt = f"grad {fmt(n.grad, digits)}"
+        else:
+            gtxt = f"grad norm {fmt(n.grad_norm, 3)}"
+            if n.grad_rel is not None:
+                gtxt += f"  ({fmt(n.grad_rel, 2)} x ref)"
+        bg = grad_colour(n.grad_rel) if n.grad_rel is not None else "#ffffff"
+        rows.append(f'<TR><TD BGCOLOR="{bg}" ID="{n.id}_grad" TOOLTIP="{tip}">'
+                    f'<FONT COLOR="{_text_colour(bg)}">{h(gtxt)}</FONT></TD></TR>')
+    elif n.kind not in ("input", "const"):
+        rows.append(f'<TR><TD ID="{n.id}_grad" TOOLTIP="{tip}"><FONT '
+                    f'COLOR="#888888">grad None</FONT></TD></TR>')
+    for p_name, p_shape, p_gn in n.params:
+        rows.append(f'<TR><TD><FONT POINT-SIZE="9">{h(p_name)} {shape_text(p_shape)} |grad| '
+                    f'{fmt(p_gn, 3)}</FONT></TD></TR>')
+    # unit health
+    if n.units is not None and n.units <= 1 and not n.status:
+        pass  # one unit that is fine: nothing to say
+    elif n.dead_fraction is not None:
+        k, u = len(n.dead_units), n.units
+        txt = f"{100 * n.dead_fraction:.0f}% of units ({k}/{u})"
+        rows.append(_status_row("dead" in n.status, DEAD, f"DEAD {txt}", f"dead {txt}"))
+    if n.saturated_fraction is not None and not (n.units is not None and n.units <= 1
+                                                  and not n.status):
+        txt = f"{100 * n.saturated_fraction:.0f}% (|f'| &lt; {fmt(s['saturation'], 2)})"
+        rows.append(_status_row("saturated" in n.status, SATURATED, f"SATURATED {txt}",
+                                f"saturated {txt}", raw=True))
+    gmark = f' ID="{n.id}_gmark" TOOLTIP="{tip}"'
+    if "vanishing" in n.status:
+        rows.append(_status_row(True, VANISHING, f"VANISHING grad {fmt(n.grad_rel, 2)} x ref", "",
+                                td=gmark))
+    if "exploding" in n.status:
+        rows.append(_status_row(True, EXPLODING, f"EXPLODING grad {fmt(n.grad_rel, 2)} x ref", "",
+                                td=gmark))
+    if "non-finite" in n.status:
+        rows.append(_status_row(True, EXPLODING, "NON-FINITE grad (nan or inf)", "", td=gmark))
+    if n.unit_badness is not None and n.units and n.units > 1:
+        rows.append(f"<TR><TD>{_strip(n)}</TD></TR>")
+    marked = [x for x in _PRIORITY if x in n.status]
+    border = STATUS_COLOUR[marked[0]] if marked else ("#aaaaaa" if small else "#555555")
+    width = 3 if marked else 1
+    fill = KIND_FILL.get(n.kind, "#ffffff")
+    return (f'<<TABLE BORDER="{width}" COLOR="{border}" CELLBORDER="0" CELLSPACING="0" '
+            f'CELLPADDING="{2 if small else 3}" BGCOLOR="{fill}">{"".join(rows)}</TABLE>>')
+
+
+def _status_row(marked, colour, loud, quiet, raw=False, td="") -> str:
+    h = (lambda t: t) if raw else esc.dot_html
+    if marked:
+        return (f'<TR><TD BGCOLOR="{colour}"{td}><FONT COLOR="{_text_colour(colour)}"><B>'
+                f'{h(loud)}</B></FONT></TD></TR>')
+    return f'<TR><TD><FONT POINT-SIZE="9" COLOR="#555555">{h(quiet)}</FONT></TD></TR>'
+
+
+def _strip(n: NodeInfo, cells=40) -> str:
+    """One small cell per unit (units binned past ``cells``): green healthy, red or orange bad."""
+    b = np.asarray(n.unit_badness, dtype=np.float64)
+    bad = DEAD if n.dead_fraction is not None else SATURATED
+    if b.size > cells:
+        edges = np.linspace(0, b.size, cells + 1).astype(int)
+        b = np.array([b[i:j].mean() for i, j in pairwise(edges)])
+    w = max(3, min(10, 160 // max(len(b), 1)))
+    tds = "".join(f'<TD BGCOLOR="{_mix(HEALTHY, bad, x)}" WIDTH="{w}" HEIGHT="7" FIXEDSIZE="TRUE">'
+                  f"</TD>" for x in b)
+    return (f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="0"><TR>{tds}</TR>'
+            f"</TABLE>")
+
+
+def _edge_attrs(e: EdgeInfo, src: NodeInfo, dst: NodeInfo, digits: int) -> str:
+    h = esc.dot_html
+    attrs = [f'id="e_{e.src}_{e.dst}_{e.index}"', f'class="edge to-{e.dst}"']
+    if e.src == "more":
+        attrs += ['style="dashed"', 'color="#999999"', 'arrowhead="none"']
+        return ", ".join(attrs)
+    if src.kind in ("input", "const") and not src.reached:
+        tip = f"{_who(src)} -> {_who(dst)}: no gradient (requires_grad=False)"
+        attrs += ['color="#b0b0b0"', 'style="dotted"',
+                  f'tooltip="{esc.dot_string(tip)}"']
+        return ", ".join(attrs)
+    lines = e.text(digits)
+    if e.down is None:
+        colour, width = "#999999", 1.0
+    elif e.down.size and not np.any(e.down):
+        colour, width = DEAD, 1.5
+        attrs.append('style="dashed"')
+    elif e.down_rel is None:
+        colour, width = "#555555", 1.2
+    else:
+        colour = grad_colour(e.down_rel)
+        if colour == _hex(_RAMP[0][1]):
+            colour = "#cccccc"
+        t = 0.0 if e.down_rel <= 0 else min(max((math.log10(e.down_rel) + 6) / 6, 0.0), 1.0)
+        width = 0.7 + 2.8 * t
+    attrs += [f'color="{colour}"', f'penwidth="{width:.2f}"']
+    if lines:
+        label = "<BR/>".join(h(x) for x in lines)
+        attrs.append(f"label=<{label}>")
+    tip = _edge_tooltip(e, src, dst)
+    attrs += [f'tooltip="{esc.dot_string(tip)}"', f'labeltooltip="{esc.dot_string(tip)}"']
+    return ", ".join(attrs)
+
+
+def _who(n: NodeInfo) -> str:
+    return f"{n.id} ({n.name or n.op_label or n.kind})"
+
+
+def _describe(a) -> str:
+    if a is None:
+        return "None"
+    if isinstance(a, str):
+        return a
+    a = np.asarray(a)
+    if a.size == 1:
+        return fmt(a.item(), 6)
+    if a.size == 0:
+        return f"shape {shape_text(a.shape)} (empty)"
+    af = a.astype(np.float64, copy=False)
+    return (f"shape {shape_text(a.shape)} norm {fmt(norm(af))} mean {fmt(af.mean())} "
+            f"min {fmt(af.min())} max {fmt(af.max())}")
+
+
+def _edge_tooltip(e, src, dst) -> str:
+    return "\n".join([
+        f"{_who(src)} -> {_who(dst)}, input {e.index} of {dst.op_label or dst.op}",
+        f"upstream (grad reaching {dst.id}): {_describe(e.up)}",
+        f"local (d {dst.id} / d {src.id}): {_describe(e.local)}",
+        f"downstream (grad sent to {src.id}): {_describe(e.down)}",
+    ])
+
+
+def graph_body(info: GraphInfo, classes: dict, legend=True, digits=4) -> list:
+    s = info.settings
+    by_id = {n.id: n for n in info.nodes}
+    node_lines = {}
+    for n in info.nodes:
+        cls = " ".join(["tgl", f"kind-{n.kind}"] + [f"status-{x}" for x in n.status])
+        tip = esc.dot_string(n.summary()) if n.kind != "more" else "nodes not drawn"
+        node_lines[n.id] = (f'{n.id} [id="{n.id}", class="{cls}", tooltip="{tip}", '
+                            f"label={_node_html(n, s, digits)}]")
+    # clusters: nested by dotted module names
+    tree = _Cluster("")
+    for n in info.nodes:
+        place = tree
+        if n.module:
+            for p in _cluster_path(n.module, classes, is_module_node=n.kind == "module"):
+                place = place.children.setdefault(p, _Cluster(p))
+        place.nodes.append(n.id)
+    lines: list[str] = []
+    k = 0
+    stack: list[tuple[_Cluster | None, int]] = [(tree, 1)]  # None closes a cluster
+    while stack:
+        branch, indent = stack.pop()
+        pad = "\t" * indent
+        if branch is None:
+            lines.append(f"{pad}}}\n")
+            continue
+        if branch is not tree:
+            mod_class = classes.get(branch.name)
+            label = esc.dot_html(branch.name) + (
+                f" ({esc.dot_html(mod_class)})" if mod_class else "")
+            lines.append(f"{pad}subgraph cluster_m{k} {{\n")
+            lines.append(f'{pad}\tlabel=<<FONT POINT-SIZE="10">{label}</FONT>> '
+                         f'style="rounded,dashed" color="#7f7f7f" fontname="Helvetica" '
+                         f'labelloc=t labeljust=l id="cluster_m{k}"\n')
+            k += 1
+            pad += "\t"
+            indent += 1
+        for nid in branch.nodes:
+            lines.append(f"{pad}{node_lines[nid]}\n")
+        for sub in reversed(branch.children.values()):  # first child on top of the stack
+            stack += [(None, indent), (sub, indent)]
+    for e in info.edges:
+        attrs = _edge_attrs(e, by_id[e.src], by_id[e.dst], digits)
+        lines.append(f"\t{e.src} -> {e.dst} [{attrs}]\n")
+    return lines
+
+
+@dataclass
+class _Cluster:
+    """A module's cluster: its own nodes, then its submodules' clusters."""
+
+    name: str
+    nodes: list[str] = field(default_factory=list)
+    children: dict[str, _Cluster] = field(default_factory=dict)
+
+
+def _cluster_path(module: str, classes: dict, is_module_node=False) -> list:
+    parts = module.split(".")
+    prefixes = [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    if is_module_node:
+        prefixes = prefixes[:-1]
+    if classes:
+        prefixes = [p for p in prefixes if p in classes]
+    return prefixes
+
+
+def legend_label(s: dict, title=None, legend=True, nodes=()) -> str:
+    """The graph's label: an optional title, then the legend (colour scale and marks).
+
+    The rows on dead and saturated units and on unit strips appear when the graph has
+    nodes they apply to."""
+    has_dead = any(n.dead_fraction is not None for n in nodes)
+    has_sat = any(n.saturated_fraction is not None for n in nodes)
+    has_strip = any(n.unit_badness is not None and (n.units or 0) > 1 for n in nodes)
+    stops = [(1e-6, "1e-6"), (1e-4, "1e-4"), (1e-2, "0.01"), (1e-1, "0.1"), (1.0, "1"),
+             (1e2, "100"), (1e4, "&gt;1e3")]
+    n = len(stops)
+    rows = []
+    if title is not None:
+        rows.append(f'<TR><TD COLSPAN="{n}" ALIGN="LEFT"><FONT POINT-SIZE="14"><B>'
+                    f"{esc.dot_html(title)}</B></FONT></TD></TR>")
+    if legend:
+        cells = "".join(f'<TD BGCOLOR="{grad_colour(v)}" WIDTH="34" FIXEDSIZE="TRUE" HEIGHT="14">'
+                        f'<FONT POINT-SIZE="8" COLOR="{_text_colour(grad_colour(v))}">{t}</FONT>'
+                        f"</TD>" for v, t in stops)
+        cells = (f'<TD COLSPAN="{n}" ALIGN="LEFT"><TABLE BORDER="0" CELLBORDER="0" '
+                 f'CELLSPACING="1" CELLPADDING="0"><TR>{cells}</TR></TABLE></TD>')
+
+        def row(colour, text):
+            return (f'<TR><TD BGCOLOR="{colour}" WIDTH="34" HEIGHT="12" FIXEDSIZE="TRUE"></TD>'
+                    f'<TD COLSPAN="{n - 1}" ALIGN="LEFT"><FONT POINT-SIZE="9">{text}</FONT>'
+                    f"</TD></TR>")
+
+        mark = f"{100 * s['mark_fraction']:.0f}%"
+        marks = []
+        if has_dead:
+            marks.append(row(DEAD, f"dead: ReLU unit &lt;= 0 on every example, zero gradient "
+                                   f"(marked from {mark} of units)"))
+        if has_sat:
+            marks.append(row(SATURATED, f"saturated: |f'| &lt; {fmt(s['saturation'], 2)} "
+                                        f"(sigmoid, tanh, ELU; marked from {mark} of "
+                                        f"activations)"))
+        marks += [
+            row(VANISHING, f"vanishing: gradient &lt; {fmt(s['vanishing'], 2)} x reference"),
+            row(EXPLODING, f"exploding: gradient &gt; {fmt(s['exploding'], 2)} x reference, "
+                           f"or nan/inf"),
+        ]
+        if has_strip:
+            marks.append(row(HEALTHY, "unit strip: one cell per unit, green healthy, red dead, "
+                                      "orange saturated"))
+        rows += [
+            f'<TR><TD COLSPAN="{n}" ALIGN="LEFT"><FONT POINT-SIZE="9"><B>How to read:</B> '
+            f"node = name op / data / grad; edge = up * local = down "
+            f"(tensors: norms |.|, product elementwise)."
+            f"</FONT></TD></TR>",
+            f'<TR><TD COLSPAN="{n}" ALIGN="LEFT"><FONT POINT-SIZE="9">Gradient RMS relative to '
+            f"the reference near the output (grad rows and edges; thin pale edges: vanishing)"
+            f"</FONT></TD></TR>",
+            f"<TR>{cells}</TR>",
+        ] + marks
+    border = "1" if legend else "0"
+    return (f'<<TABLE BORDER="{border}" COLOR="#999999" CELLBORDER="0" CELLSPACING="1" '
+            f'CELLPADDING="2" BGCOLOR="#ffffff">{"".join(rows)}</TABLE>>')
