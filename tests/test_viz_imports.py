@@ -46,7 +46,8 @@ def test_public_names_and_the_old_module_still_import():
     import viz
     from viz import GradGraph, draw_graph
     from viz.graph import GradGraph as OldGradGraph
-    from viz.graph import analyze, draw_graph as old_draw_graph
+    from viz.graph import analyze
+    from viz.graph import draw_graph as old_draw_graph
 
     assert GradGraph is OldGradGraph and draw_graph is old_draw_graph
     assert analyze is viz.analyze

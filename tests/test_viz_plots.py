@@ -152,3 +152,16 @@ def _objective(config, report):
     acc = 1.0 - abs(math.log10(config["lr"]) + 2) / 4
     report(1.0 - acc, val_acc=acc)
     return {"val_acc": acc}
+
+
+def test_figures_carry_a_png_for_jupyter_and_are_otherwise_plain(tmp_path):
+    from viz.figure import DPI
+
+    fig = viz.loss_curve([1.0, 0.5, 0.25])
+    assert isinstance(fig, Figure) and repr(fig).startswith("<Figure size 640x400")
+    png = fig._repr_png_()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    width = int.from_bytes(png[16:20], "big")  # the IHDR chunk: width, then height
+    assert 0.8 * 6.4 * DPI < width < 1.1 * 6.4 * DPI  # cropped to its contents (+ pad), at DPI
+    fig.savefig(tmp_path / "f.svg")
+    assert (tmp_path / "f.svg").read_text(encoding="utf-8").count("<svg") == 1

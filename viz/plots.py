@@ -1,8 +1,9 @@
 """Training plots from the lecture, with matplotlib: every function returns a Figure.
 
-Figures are made with ``matplotlib.figure.Figure`` (the Agg canvas), not pyplot: nothing is
-ever shown, no global state changes, and ``fig.savefig(path)`` writes PNG/SVG/PDF. In
-Jupyter a returned figure displays inline.
+Figures are matplotlib Figures made without pyplot: nothing is ever shown, no global state
+changes, and ``fig.savefig(path)`` writes PNG/SVG/PDF. In Jupyter a returned figure, as a
+cell's last expression, displays as an image with no ``%matplotlib`` magic (see
+viz.figure.Figure). matplotlib is imported on the first plot, not at ``import viz``.
 
 Inputs are plain: lists, arrays and dicts of name -> list, as ``tinygrad_lite.monitor``'s
 ``History`` holds them (``history.loss``, ``history.ratios``, ``history.grad_norms``,
@@ -25,10 +26,10 @@ TARGET_RATIO = 1e-3
 
 
 def _figure(**kwargs: Any) -> Figure:
-    """A new matplotlib Figure (Agg canvas, no pyplot); matplotlib is imported here."""
-    import matplotlib.figure
+    """A new Figure (no pyplot) that Jupyter shows inline; matplotlib is imported here."""
+    from .figure import Figure
 
-    return matplotlib.figure.Figure(**kwargs)
+    return Figure(**kwargs)
 
 
 def _series(values, what) -> np.ndarray:
