@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from .analysis import analyze
 from .animate import BackwardStep, animate_backward, backward_steps
+from .explore import Explorer, explore
 from .info import (
     EXPLODING_RATIO,
     MARK_FRACTION,
@@ -41,6 +42,7 @@ from .plots import (
     loss_curve,
     update_ratio_plot,
 )
+from .recorder import Recorder
 from .render import DotNotFoundError, RenderTimeoutError, find_dot
 
 if TYPE_CHECKING:
@@ -52,6 +54,7 @@ __all__ = [
     "animate_backward", "activation_histograms", "loss_curve", "accuracy_plot",
     "update_ratio_plot", "grad_norm_plot", "hyperparam_scatter", "find_dot", "DotNotFoundError",
     "RenderTimeoutError", "SATURATION", "MARK_FRACTION", "VANISHING_RATIO", "EXPLODING_RATIO",
+    "Recorder", "explore", "Explorer",
 ]
 
 # names whose module imports graphviz: loaded on first use (PEP 562)

@@ -41,9 +41,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .info import SATURATION  # saturated: local gradient |f'| below it (0.01, as everywhere)
+
 __all__ = ["Recorder", "NodeMeta", "EdgeMeta", "NODE_STATS", "EDGE_STATS"]
 
-SATURATION = 0.01  # saturated: local gradient |f'| below this (tinygrad_lite.monitor agrees)
 DYING = frozenset({"relu"})
 SATURATING = frozenset({"sigmoid", "tanh", "elu"})
 
@@ -110,16 +111,43 @@ class _Series:
     cols: dict = field(default_factory=dict)
 
     def pad(self, names, n):
+        cols = self.cols
+        if cols and len(cols[names[0]]) == n:
+            return  # recorded at the previous step: nothing is missing
         for c in names:
-            col = self.cols.setdefault(c, [])
+            col = cols.setdefault(c, [])
             if len(col) < n:
                 col.extend([None] * (n - len(col)))
+
+
+class _Work:
+    """What one record() computes once: moments of each array (an op that passes its
+    gradient on unchanged, such as a bias add, gives two nodes one gradient array) and each
+    op's local gradients (read by the unit statistics and by the edges)."""
+
+    def __init__(self):
+        self._moments: dict[int, tuple] = {}
+        self._locals: dict[tuple, object] = {}
+
+    def moments(self, a: np.ndarray, bins: int, sample: int) -> tuple:
+        hit = self._moments.get(id(a))
+        if hit is not None and hit[0] is a:
+            return hit[1]
+        m = _moments(a, bins, sample)
+        self._moments[id(a)] = (a, m)  # the array is kept: its id stays its own
+        return m
+
+    def local(self, v, i):
+        key = (id(v), i)
+        if key not in self._locals:
+            self._locals[key] = (v, _local(v.ctx, i))
+        return self._locals[key][1]
 
 
 class Recorder:
     """Statistics of every node's value and gradient at each recorded training step.
 
-    Recorder(model=None, params=None, every=1, bins=16, saturation=0.01, sample=8192,
+    Recorder(model=None, params=None, every=1, bins=16, saturation=0.01, sample=4096,
              strip_cells=40)
 
     * model: a Module. Its parameters give leaves their dotted names, and forward hooks on its
@@ -137,7 +165,7 @@ class Recorder:
     """
 
     def __init__(self, model=None, params=None, every=1, bins=16, saturation=SATURATION,
-                 sample=8192, strip_cells=40):
+                 sample=4096, strip_cells=40):
         if not isinstance(every, int) or every < 1:
             raise ValueError(f"Recorder: every must be a positive int, not {every!r}")
         if not isinstance(bins, int) or bins < 1:
@@ -226,7 +254,8 @@ class Recorder:
         j = len(self.steps)
         self.steps.append(step)
         self.losses.append(None if loss is None else float(loss))
-        self._measure(root, calls, step, j)
+        with np.errstate(all="ignore"):  # a nan or inf is recorded, not warned about
+            self._measure(root, calls, step, j)
         return True
 
     def _measure(self, root, calls, step, j):
@@ -247,6 +276,8 @@ class Recorder:
         for v in order:
             for p in v.parents:
                 consumers[id(p)] = consumers.get(id(p), 0) + 1
+        work = _Work()
+        grad_norms: dict[int, float | None] = {}
         for v in nodes:
             key, module = keys[id(v)]
             meta = self.nodes.get(key)
@@ -255,8 +286,11 @@ class Recorder:
                 self._node_series[key] = _Series()
             series = self._node_series[key]
             series.pad(NODE_STATS, j)
-            for name, x in self._node_stats(v, meta).items():
-                series.cols[name].append(x)
+            stats = self._node_stats(v, meta, work)
+            grad_norms[id(v)] = stats["grad_norm"]
+            cols = series.cols
+            for name in NODE_STATS:
+                cols[name].append(stats[name])
         for v in order:
             ctx = v.ctx
             if ctx is None:
@@ -266,7 +300,7 @@ class Recorder:
                 if id(p) not in keys:
                     continue  # a folded constant
                 ek = (keys[id(p)][0], keys[id(v)][0], i)
-                local = _local(ctx, i)
+                local = work.local(v, i)
                 emeta = self.edges.get(ek)
                 if emeta is None:
                     emeta = self.edges[ek] = EdgeMeta(*ek, rule=local if isinstance(local, str)
@@ -276,12 +310,18 @@ class Recorder:
                 es.pad(EDGE_STATS, j)
                 es.cols["local_norm"].append(_norm(local) if isinstance(local, np.ndarray)
                                              else None)
-                es.cols["down_norm"].append(_down_norm(p, v, g, local, consumers))
+                if g is None or not p.requires_grad:
+                    down = None
+                elif consumers.get(id(p)) == 1:  # p's gradient is what this edge sent
+                    down = grad_norms.get(id(p))
+                else:
+                    down = _down_norm(p, v, g, local)
+                es.cols["down_norm"].append(down)
         n = j + 1
-        for s in self._node_series.values():
-            s.pad(NODE_STATS, n)
-        for s in self._edge_series.values():
-            s.pad(EDGE_STATS, n)
+        for series in self._node_series.values():
+            series.pad(NODE_STATS, n)
+        for es in self._edge_series.values():
+            es.pad(EDGE_STATS, n)
 
     def _names(self) -> dict:
         names: dict[int, str] = {}
@@ -299,27 +339,27 @@ class Recorder:
                 names.setdefault(id(v), str(name))
         return names
 
-    def _node_stats(self, v, meta: NodeMeta) -> dict:
+    def _node_stats(self, v, meta: NodeMeta, work: _Work) -> dict:
         out: dict = dict.fromkeys(NODE_STATS)
         if v.size == 1 and meta.shape == ():
             x = v.item()  # .item() leaves a scalar on the engine's fast float path
             out.update(mean=x, std=0.0, min=x, max=x, hist=_hist1(x, self.bins))
         elif v.size:
-            m = _moments(v.data, self.bins, self.sample)
+            m = work.moments(v.data, self.bins, self.sample)
             out.update(mean=m[0], std=m[1], min=m[2], max=m[3], hist=m[5])
         g = v.grad if v.requires_grad else None
         if g is not None and g.size:
-            m = _moments(g, self.bins, self.sample)
+            m = work.moments(g, self.bins, self.sample)
             out.update(grad_mean=m[0], grad_std=m[1], grad_min=m[2], grad_max=m[3],
                        grad_norm=m[4], grad_hist=m[5])
         elif g is not None:
             out["grad_norm"] = 0.0
         if meta.units is not None and v.ctx is not None:
-            out.update(self._unit_stats(v, meta))
+            out.update(self._unit_stats(v, meta, work))
         return out
 
-    def _unit_stats(self, v, meta: NodeMeta) -> dict:
-        local = _local(v.ctx, 0)
+    def _unit_stats(self, v, meta: NodeMeta, work: _Work) -> dict:
+        local = work.local(v, 0)
         if not isinstance(local, np.ndarray) or local.shape != tuple(v.shape) or not local.size:
             return {}
         lg = _units_view(np.abs(local))  # (examples, units)
@@ -523,44 +563,58 @@ def _hist1(x: float, bins: int):
     return (x, x, counts)
 
 
+EXACT_RANGE = 65536  # arrays up to this size: min and max of every element; above, of the sample
+
+
 def _moments(a: np.ndarray, bins: int, sample: int) -> tuple:
     """(mean, std, min, max, norm, (lo, hi, counts)) of an array, in float64.
 
-    One pass each for the sum, the sum of squares (a BLAS dot), min and max; the histogram
-    counts at most ``sample`` elements (evenly strided) between the exact min and max."""
+    mean, std and norm read every element (a sum and a BLAS dot: two passes). Min and max
+    too up to EXACT_RANGE elements; above, like the histogram, they read an evenly strided
+    sample of at most ``sample`` elements (a weight matrix's extremes cost two more passes,
+    a third of a recording step). A nan or inf anywhere shows in mean, std and norm. Call
+    under ``np.errstate(all="ignore")``."""
     flat = a.reshape(-1)
     n = flat.size
     if flat.dtype.kind != "f":
         flat = flat.astype(np.float64)
-    with np.errstate(all="ignore"):
-        s1 = float(flat.sum(dtype=np.float64))
-        s2 = float(np.dot(flat, flat))
+    s1 = float(flat.sum(dtype=np.float64))
+    s2 = float(np.dot(flat, flat))
+    sampled = flat[:: -(-n // sample)] if n > sample else flat
     if math.isfinite(s1) and math.isfinite(s2):
-        lo, hi = float(flat.min()), float(flat.max())
+        part = flat if n <= EXACT_RANGE else sampled
+        lo, hi = float(part.min()), float(part.max())
         mean = s1 / n
         var = s2 / n - mean * mean
         if var < 1e-7 * s2 / n:  # cancellation: recompute exactly (values far from zero)
             var = float(np.var(flat, dtype=np.float64))
         std, norm = math.sqrt(max(var, 0.0)), math.sqrt(s2)
-        finite = flat
     else:  # nan or inf somewhere: the moments say so, the histogram counts the finite part
-        finite = flat[np.isfinite(flat)]
+        sampled = sampled[np.isfinite(sampled)]
         mean = s1 / n
         std = float("nan") if math.isnan(s1) or math.isnan(s2) else float("inf")
         norm = float("nan") if math.isnan(s2) else float("inf")
         lo = float(np.nanmin(flat)) if n else float("nan")
         hi = float(np.nanmax(flat)) if n else float("nan")
-    if finite.size > sample:
-        finite = finite[:: -(-finite.size // sample)]
-    if finite.size:
-        flo, fhi = float(finite.min()), float(finite.max())
-        lo_h = lo if math.isfinite(lo) else flo
-        hi_h = hi if math.isfinite(hi) else fhi
+    if sampled.size:
+        lo_h = lo if math.isfinite(lo) else float(sampled.min())
+        hi_h = hi if math.isfinite(hi) else float(sampled.max())
         rng = (lo_h, hi_h) if hi_h > lo_h else (lo_h - 0.5, lo_h + 0.5)
-        counts, _ = np.histogram(finite, bins=bins, range=rng)
+        counts = _counts(sampled, rng[0], rng[1], bins)
     else:
         counts, rng = np.zeros(bins, dtype=np.int64), (lo, hi)
     return mean, std, lo, hi, norm, (rng[0], rng[1], counts)
+
+
+def _counts(x: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
+    """Histogram counts of x (all >= lo) in ``bins`` equal bins over [lo, hi], hi in the
+    last bin: np.histogram's answer without its per-call cost (it dominated a recording)."""
+    t = x - lo
+    t *= bins / (hi - lo)
+    idx = t.astype(np.intp)
+    np.minimum(idx, bins - 1, out=idx)
+    np.maximum(idx, 0, out=idx)
+    return np.bincount(idx, minlength=bins)
 
 
 def _norm(a) -> float:
@@ -570,8 +624,7 @@ def _norm(a) -> float:
     flat = a.reshape(-1)
     if flat.dtype.kind != "f":
         flat = flat.astype(np.float64)
-    with np.errstate(all="ignore"):
-        return math.sqrt(float(np.dot(flat, flat)))
+    return math.sqrt(float(np.dot(flat, flat)))
 
 
 def _local(ctx, i):
@@ -585,18 +638,11 @@ def _local(ctx, i):
     return np.asarray(lg)
 
 
-def _down_norm(p, v, g, local, consumers) -> float | None:
+def _down_norm(p, v, g, local) -> float | None:
     """Norm of the gradient sent from v to p, where it can be read without a backward pass:
-    upstream * local for an elementwise op of one shape, or p's gradient when v is p's only
-    consumer."""
-    if g is None or not p.requires_grad:
-        return None
-    shape = tuple(v.shape)
-    if isinstance(local, np.ndarray) and local.shape == shape == tuple(p.shape):
-        with np.errstate(all="ignore"):
-            return _norm(g * local)
-    if consumers.get(id(p)) == 1 and p.grad is not None:
-        return _norm(p.grad)
+    upstream * local for an elementwise op whose input and output have one shape."""
+    if isinstance(local, np.ndarray) and local.shape == tuple(v.shape) == tuple(p.shape):
+        return _norm(g * local)
     return None
 
 
