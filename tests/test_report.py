@@ -136,26 +136,69 @@ def test_cli_runs_a_subset_of_sections(tmp_path, capsys):
     assert capsys.readouterr().out.strip().endswith("index.html")
 
 
-def test_a_failing_section_is_reported_not_fatal(tmp_path, monkeypatch):
+def test_a_failing_section_is_reported_not_fatal(tmp_path):
     from tinygrad_lite import report
 
-    def broken(ctx):
+    @report.section("backprop", "1. Backpropagation through a neuron", "what it would show")
+    def broken(ctx, s):
+        s.check("a check made before the failure", "", True)
         raise RuntimeError("this experiment broke")
-    monkeypatch.setattr(report, "SECTIONS", (("backprop", broken),) + report.SECTIONS[3:4])
-    path = report.build_report(str(tmp_path), quick=True, progress=False)
+
+    specs = (broken, report.SECTIONS[3])
+    path = report.build_report(str(tmp_path), quick=True, progress=False, specs=specs)
     page = Path(path).read_text(encoding="utf-8")
     assert "This section failed" in page and "this experiment broke" in page
+    assert "what it would show" in page  # the intro of a failed section still shows
     results = json.loads((tmp_path / "results.json").read_text())
     assert "RuntimeError" in results["sections"][0]["error"]
+    assert results["sections"][0]["checks"] == []  # nothing half-done is kept
     assert results["sections"][1]["key"] == "preprocessing" and not results["sections"][1]["error"]
+
+
+def test_sections_are_declared_once_in_the_lectures_order():
+    from tinygrad_lite import report
+
+    assert [spec.key for spec in report.SECTIONS] == SECTION_KEYS
+    titles = [spec.title for spec in report.SECTIONS]
+    assert [t.split(".")[0] for t in titles] == [str(i) for i in range(1, 10)]
+    assert all(spec.intro for spec in report.SECTIONS)
+    for spec in report.SECTIONS:  # each section's module declares exactly its own spec
+        module = sys.modules[spec.build.__module__]
+        assert module.build is spec
+
+
+def test_attach_writes_a_file_and_links_it(tmp_path):
+    from tinygrad_lite import report
+
+    @report.section("extra", "10. An extra page", "one more artefact")
+    def extra(ctx, s):
+        s.check("the page is attached", "yes", True)
+        s.attach("explorer.html", "<!DOCTYPE html><p>explore</p>", title="Explore it",
+                 text="A page of its own.", embed=True)
+        s.attach("data.csv", lambda path: Path(path).write_text("a,b\n1,2\n"))
+        with pytest.raises(ValueError, match="already attaches 'data.csv'"):
+            s.attach("data.csv", "again")
+        with pytest.raises(ValueError, match="not a plain file name"):
+            s.attach("../outside.html", "no")
+
+    path = report.build_report(str(tmp_path), quick=True, progress=False, specs=(extra,))
+    page = Path(path).read_text(encoding="utf-8")
+    assert (tmp_path / "explorer.html").read_text() == "<!DOCTYPE html><p>explore</p>"
+    assert (tmp_path / "data.csv").read_text() == "a,b\n1,2\n"
+    assert '<a href="explorer.html">explorer.html</a>' in page
+    assert '<iframe class="anim" src="explorer.html"' in page
+    assert "data.csv" not in page  # attached without a title or text: written, not linked
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["sections"][0]["files"] == ["explorer.html", "data.csv"]
 
 
 def test_missing_extra_names_the_install_command(monkeypatch):
     from tinygrad_lite import report
+    from tinygrad_lite.report.build import _require_extras
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
     with pytest.raises(report.MissingExtraError, match=r"pip install .*tinygrad_lite\[viz"):
-        report._require_extras()
+        _require_extras()
 
 
 def test_engine_imports_neither_viz_nor_matplotlib():

@@ -22,11 +22,19 @@ from .. import functional as F
 from ..babysit import l2_penalty
 from ..data import minibatches
 from ..engine import Value
-from ..tune import EdgeWarning, LogUniform, SearchResult, coarse_to_fine, grid_search, random_search
+from ..tune import (
+    EdgeWarning,
+    LogUniform,
+    SearchResult,
+    Trial,
+    coarse_to_fine,
+    grid_search,
+    random_search,
+)
 from .common import digits_split
 
 __all__ = ["SPACE", "NARROW_SPACE", "objective", "RandomVsGrid", "random_vs_grid",
-           "CoarseToFine", "coarse_to_fine_search"]
+           "best_trial", "CoarseToFine", "coarse_to_fine_search"]
 
 #: lr matters over these decades; reg hardly does
 SPACE = {"lr": LogUniform(1e-5, 10.0), "reg": LogUniform(1e-6, 1e-4)}
@@ -101,11 +109,16 @@ class RandomVsGrid:
         return _best_metric(self.grid)
 
 
-def _best_metric(result: SearchResult) -> float:
+def best_trial(result: SearchResult) -> Trial:
+    """The best ok trial of a search; ValueError when no ok trial reported the metric."""
     best = result.best
     if best is None:
         raise ValueError(f"search: no ok trial reported {result.metric!r}: {result!r}")
-    return float(best.metrics[result.metric])
+    return best
+
+
+def _best_metric(result: SearchResult) -> float:
+    return float(best_trial(result).metrics[result.metric])
 
 
 def random_vs_grid(n_side: int = 3, epochs: int = 2, executor=None, workers: int = 2,

@@ -1,0 +1,100 @@
+"""HTML blocks of the report: escaped text, tables, numbers, figures, graphs, artefact links.
+
+Every string from outside (claims, numbers, labels, tracebacks) goes through ``esc``, which is
+viz's escaper (``viz.escape.html``): one escaper for the graphs and the page. viz, matplotlib
+and graphviz are imported inside the functions that need them, never at import.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import math
+import re
+
+__all__ = ["esc", "fmt", "table", "pre", "png", "figure_block", "svg_inline", "graph_block",
+           "artefact_block", "checks_table"]
+
+
+def esc(text) -> str:
+    """Text for an HTML page: & < > " ' as entities, control characters shown as \\xNN."""
+    from viz.escape import html
+
+    return html(text, newline="\n")
+
+
+def fmt(x, digits: int = 3) -> str:
+    """A number in a few significant digits ("nan", "inf" as such; None as "n/a")."""
+    if x is None:
+        return "n/a"
+    x = float(x)
+    if not math.isfinite(x):
+        return str(x)
+    return f"{x:.{digits}g}"
+
+
+def table(header, rows, cls: str = "") -> str:
+    """An HTML table; every cell is escaped text."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>"
+                   for row in rows)
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def pre(text) -> str:
+    return f"<pre>{esc(text)}</pre>"
+
+
+def png(fig, dpi: int = 90, tight: bool = True) -> str:
+    """A matplotlib figure as an inline <img> (base64 PNG)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<img class="fig" alt="figure" src="data:image/png;base64,{data}">'
+
+
+def figure_block(fig, caption: str = "", dpi: int = 90, tight: bool = True) -> str:
+    """A figure with its caption."""
+    cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
+    return f"<figure>{png(fig, dpi, tight)}{cap}</figure>"
+
+
+def svg_inline(svg: str, prefix: str) -> str:
+    """SVG text ready to sit inside HTML: no XML prologue, comments or namespace URLs, and
+    every id prefixed, so that several graphs on one page never share one."""
+    start = svg.find("<svg")
+    svg = svg[start:] if start >= 0 else svg
+    svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)
+    svg = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg)
+    svg = re.sub(r'\bid="', f'id="{prefix}', svg)
+    svg = re.sub(r"url\(#", f"url(#{prefix}", svg)
+    svg = re.sub(r'href="#', f'href="#{prefix}', svg)
+    return svg
+
+
+def graph_block(graph, caption: str, prefix: str) -> str:
+    """A graphviz graph rendered to inline SVG (ids prefixed with `prefix`), with a caption."""
+    svg = graph.pipe(format="svg", encoding="utf-8")
+    return (f'<figure class="graph"><div class="svgwrap">{svg_inline(svg, prefix)}</div>'
+            f"<figcaption>{esc(caption)}</figcaption></figure>")
+
+
+def artefact_block(name: str, title: str, text: str, embed: bool) -> str:
+    """A heading, a sentence and a link to a file next to index.html (and a frame: embed)."""
+    parts = [f"<h3>{esc(title)}</h3>"] if title else []
+    link = f'<a href="{esc(name)}">{esc(name)}</a>'
+    parts.append(f"<p>{esc(text)} The file is {link} in this folder.</p>" if text
+                 else f"<p>{link}</p>")
+    if embed:
+        parts.append(f'<iframe class="anim" src="{esc(name)}" title="{esc(title or name)}">'
+                     "</iframe>")
+    return "".join(parts)
+
+
+def checks_table(checks) -> str:
+    """The verdicts of one section: PASS/FAIL, the lecture's claim, the measured numbers."""
+    rows = "".join(
+        f'<tr><td class="verdict"><span class="{"pass" if c.passed else "fail"}">'
+        f'{"PASS" if c.passed else "FAIL"}</span></td><td class="claim">{esc(c.claim)}</td>'
+        f"<td>{esc(c.measured)}</td></tr>" for c in checks)
+    return ('<table class="checks"><thead><tr><th>verdict</th><th>the lecture says</th>'
+            f"<th>measured</th></tr></thead><tbody>{rows}</tbody></table>")
