@@ -178,6 +178,19 @@ def test_prelu_learns_one_or_per_channel_slopes():
     np.testing.assert_allclose(per.weight.grad, [-8.0, -8.0, -8.0])
 
 
+def test_prelu_num_parameters_is_modules_method_not_the_slope_count():
+    """Regression: PReLU stored its slope count as ``num_parameters``, hiding the method, so
+    ``nn.PReLU(3).num_parameters()`` raised TypeError ('int' object is not callable)."""
+    per = nn.PReLU(num_parameters=3)  # the constructor keeps PyTorch's argument name
+    assert per.num_parameters() == 3 and per.num_slopes == 3
+    assert nn.PReLU().num_parameters() == 1
+    assert "num_parameters=3" in repr(per)
+    net = nn.Sequential(nn.Linear(2, 3), nn.PReLU(3))
+    assert net.num_parameters() == 2 * 3 + 3 + 3
+    with pytest.raises(ValueError, match="PReLU: num_parameters must be >= 1"):
+        nn.PReLU(0)
+
+
 def test_maxout_is_the_max_of_k_linear_pieces():
     m = nn.Maxout(4, 3, k=2, rng=0)
     assert m.weight.shape == (4, 6) and m.bias.shape == (6,)

@@ -1,38 +1,23 @@
-"""Modules: layers that own their parameters, as in PyTorch's torch.nn.
-
-    from tinygrad_lite import nn
-    model = nn.Sequential(nn.Linear(2, 100, init="he"), nn.BatchNorm1d(100), nn.ReLU(),
-                          nn.Linear(100, 3))
-    scores = model(X)                       # Module.__call__ runs forward (and hooks)
-    [name for name, _ in model.named_parameters()]
-    # ['0.weight', '0.bias', '1.weight', '1.bias', '3.weight', '3.bias']
+"""The Module machinery: parameters by attribute, state dicts, hooks, modes; Sequential.
 
 A Module finds its parameters by looking at its attributes, in assignment order: every leaf
 Value (a parameter), every Module (a child, whose parameters get dotted names such as
 ``layers.0.weight``), and Values and Modules inside lists, tuples and dicts assigned as
 attributes. Buffers (such as batch norm's running statistics) are plain ndarrays registered
-with ``register_buffer``: saved in ``state_dict`` but not parameters.
-
-Where this differs from PyTorch: Linear's weight is stored (in_features, out_features) and
-used as ``x @ W``; ``state_dict()`` returns copies (PyTorch shares storage); files are .npz
-(``save``/``load``), never pickles.
+with ``register_buffer``: saved in ``state_dict`` but not parameters. The layers themselves are
+in ``layers.py``.
 """
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Iterator, NamedTuple
+from collections.abc import Iterator
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import functional as F
-from . import init as _init
-from .engine import Value
+from ..engine import Value
 
-__all__ = [
-    "Module", "Sequential", "Identity", "Linear", "Conv2d", "MaxPool2d", "Flatten",
-    "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "ELU", "PReLU", "Maxout",
-    "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout", "StateDictError", "RemovableHandle",
-]
+__all__ = ["Module", "Sequential", "StateDictError", "RemovableHandle"]
 
 
 class StateDictError(KeyError, ValueError):
@@ -68,20 +53,6 @@ class RemovableHandle:
     def __exit__(self, *exc):
         self.remove()
         return False
-
-
-def _make_rng(rng, where):
-    """A numpy Generator from a Generator, an int seed or None (fresh entropy)."""
-    if rng is None or isinstance(rng, np.random.Generator):
-        return rng if rng is not None else np.random.default_rng()
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_)):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"{where}: rng must be a numpy.random.Generator, an int seed or None, "
-                    f"got {type(rng).__name__}")
-
-
-def _param(data, label):
-    return Value(data, requires_grad=True, label=label)
 
 
 class Module:
@@ -168,7 +139,7 @@ class Module:
                 seen.add(id(m))
                 yield name, m
 
-    def children(self) -> Iterator["Module"]:
+    def children(self) -> Iterator[Module]:
         for _, m in self.named_children():
             yield m
 
@@ -187,7 +158,7 @@ class Module:
             kids = [(f"{name}.{n}" if name else n, c) for n, c in m.named_children()]
             stack.extend(reversed(kids))
 
-    def modules(self) -> Iterator["Module"]:
+    def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
             yield m
 
@@ -222,13 +193,13 @@ class Module:
         return sum(p.size for p in self.parameters())
 
     # -- modes and gradients -------------------------------------------------------------
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         """Training mode (batch statistics, dropout on) for this module and every child."""
         for m in self.modules():
             m.__dict__["training"] = bool(mode)
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         """Evaluation mode (running statistics, dropout off): ``train(False)``."""
         return self.train(False)
 
@@ -237,7 +208,7 @@ class Module:
         for p in self.parameters():
             p.zero_grad(set_to_none)
 
-    def to(self, dtype) -> "Module":
+    def to(self, dtype) -> Module:
         """Cast every float parameter and buffer to ``dtype`` (e.g. np.float32), in place.
 
         Gradients are dropped (they would have the old dtype). Returns the module."""
@@ -255,11 +226,11 @@ class Module:
                     bufs[k] = b.astype(dt)
         return self
 
-    def float(self) -> "Module":
+    def float(self) -> Module:
         """Cast parameters and buffers to float32."""
         return self.to(np.float32)
 
-    def double(self) -> "Module":
+    def double(self) -> Module:
         """Cast parameters and buffers to float64."""
         return self.to(np.float64)
 
@@ -302,7 +273,7 @@ class Module:
         return handle
 
     # -- saving and loading -------------------------------------------------------------
-    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
         """Dotted name -> a copy of the array, for every parameter and buffer."""
         state = OrderedDict()
         for name, kind, target in self._state_entries():
@@ -386,7 +357,8 @@ class Module:
 
     def save(self, path) -> None:
         """Write ``state_dict()`` to an .npz file (numpy appends .npz if the name lacks it)."""
-        np.savez(path, **self.state_dict())
+        arrays: dict[str, Any] = dict(self.state_dict())  # numpy's stub types **kwds as bool
+        np.savez(path, **arrays)
 
     def load(self, path, strict: bool = True) -> _IncompatibleKeys:
         """Read an .npz file written by ``save`` (never unpickles) and ``load_state_dict`` it.
@@ -466,346 +438,8 @@ class Sequential(Module):
     def __iter__(self):
         return iter(self._layers())
 
-    def append(self, module: Module) -> "Sequential":
+    def append(self, module: Module) -> Sequential:
         if not isinstance(module, Module):
             raise TypeError(f"Sequential.append: expected a Module, got {type(module).__name__}")
         self.__dict__[str(len(self._layers()))] = module
         return self
-
-
-class Identity(Module):
-    """y = x."""
-
-    def forward(self, x):
-        return x
-
-
-class Linear(Module):
-    """Fully connected layer.
-
-    y = x @ W + b
-    Shapes: x (N, in_features) -> y (N, out_features); weight (in_features, out_features),
-    bias (out_features,).
-
-    init: "xavier" (default, the lecture's std 1/sqrt(fan_in)), "glorot", "he" (for ReLU
-    nets), "normal", "zeros", or a callable called as init(shape, rng=rng). bias_init: the
-    bias's starting value (0; the lecture mentions a small positive bias such as 0.01 for ReLU
-    nets, so that units start active). rng: a Generator or an int seed for reproducible init.
-    """
-
-    def __init__(self, in_features, out_features, bias=True, init="xavier", rng=None,
-                 bias_init=0.0):
-        super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
-        gen = _make_rng(rng, "Linear")
-        W = np.asarray(_init.get(init)((self.in_features, self.out_features), rng=gen))
-        if W.shape != (self.in_features, self.out_features):
-            raise ValueError(f"Linear: init returned shape {W.shape}, expected "
-                             f"{(self.in_features, self.out_features)}")
-        self.weight = _param(W, "weight")
-        self.bias = _param(np.full(self.out_features, float(bias_init)), "bias") if bias else None
-
-    def forward(self, x):
-        return F.linear(x, self.weight, self.bias)
-
-    def extra_repr(self):
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias is not None}")
-
-
-class Conv2d(Module):
-    """2-D convolution over NCHW input.
-
-    y = conv2d(x, weight, bias, stride, padding)
-    Shapes: x (N, in_channels, H, W) -> y (N, out_channels, Ho, Wo); weight
-    (out_channels, in_channels, kh, kw), bias (out_channels,).
-
-    init: as Linear's, "xavier" by default (std 1/sqrt(fan_in), fan_in = C * kh * kw), the
-    same default for every layer; pass init="he" for ReLU networks. PyTorch's default is a
-    uniform of similar scale (std 1/sqrt(3 fan_in)).
-    """
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
-                 init="xavier", rng=None, bias_init=0.0):
-        super().__init__()
-        from .ops.conv import pair
-
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d")
-        self.stride = pair(stride, "stride", "Conv2d")
-        self.padding = pair(padding, "padding", "Conv2d", minimum=0)
-        shape = (self.out_channels, self.in_channels) + self.kernel_size
-        gen = _make_rng(rng, "Conv2d")
-        W = np.asarray(_init.get(init)(shape, rng=gen))
-        if W.shape != shape:
-            raise ValueError(f"Conv2d: init returned shape {W.shape}, expected {shape}")
-        self.weight = _param(W, "weight")
-        self.bias = _param(np.full(self.out_channels, float(bias_init)), "bias") if bias else None
-
-    def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
-
-    def extra_repr(self):
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
-
-
-class MaxPool2d(Module):
-    """Max pooling: y = max over each kernel window (stride defaults to the kernel size).
-
-    Shapes: x (N, C, H, W) -> y (N, C, Ho, Wo). Ties: the first maximum takes the gradient."""
-
-    def __init__(self, kernel_size, stride=None, padding=0):
-        super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-
-    def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
-
-    def extra_repr(self):
-        stride = self.kernel_size if self.stride is None else self.stride
-        return f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}"
-
-
-class Flatten(Module):
-    """Keep the batch axis and flatten the rest: (N, d1, d2, ...) -> (N, d1 * d2 * ...)."""
-
-    def __init__(self, start_dim=1):
-        super().__init__()
-        self.start_dim = int(start_dim)
-
-    def forward(self, x):
-        if not isinstance(x, Value):
-            x = Value(x, requires_grad=False)
-        return x.flatten(self.start_dim)
-
-    def extra_repr(self):
-        return f"start_dim={self.start_dim}"
-
-
-class ReLU(Module):
-    """y = max(0, x)."""
-
-    def forward(self, x):
-        return F.relu(x)
-
-
-class Tanh(Module):
-    """y = tanh(x)."""
-
-    def forward(self, x):
-        return F.tanh(x)
-
-
-class Sigmoid(Module):
-    """y = 1 / (1 + exp(-x))."""
-
-    def forward(self, x):
-        return F.sigmoid(x)
-
-
-class LeakyReLU(Module):
-    """y = x for x > 0, slope * x otherwise (PyTorch's negative_slope)."""
-
-    def __init__(self, slope=0.01):
-        super().__init__()
-        self.slope = float(slope)
-
-    def forward(self, x):
-        return F.leaky_relu(x, self.slope)
-
-    def extra_repr(self):
-        return f"slope={self.slope}"
-
-
-class ELU(Module):
-    """y = x for x > 0, alpha (exp(x) - 1) otherwise."""
-
-    def __init__(self, alpha=1.0):
-        super().__init__()
-        self.alpha = float(alpha)
-
-    def forward(self, x):
-        return F.elu(x, self.alpha)
-
-    def extra_repr(self):
-        return f"alpha={self.alpha}"
-
-
-class PReLU(Module):
-    """Leaky ReLU with a learned slope: y = x for x > 0, a * x otherwise.
-
-    num_parameters=1: one slope shared by all units (weight of shape ()); num_parameters=C:
-    one per feature of (N, C) input or per channel (axis 1) of (N, C, H, W) input (weight
-    (C,)). init: the slopes' starting value (0.25, as PyTorch).
-    """
-
-    def __init__(self, num_parameters=1, init=0.25):
-        super().__init__()
-        self.num_parameters = int(num_parameters)
-        if self.num_parameters < 1:
-            raise ValueError(f"PReLU: num_parameters must be >= 1, got {num_parameters}")
-        shape = () if self.num_parameters == 1 else (self.num_parameters,)
-        self.weight = _param(np.full(shape, float(init)), "weight")
-
-    def forward(self, x):
-        return F.prelu(x, self.weight)
-
-    def extra_repr(self):
-        return f"num_parameters={self.num_parameters}"
-
-
-class Maxout(Module):
-    """Maxout unit layer (Goodfellow et al.): the max of k linear pieces per output unit.
-
-    y[:, u] = max_{t < k} (x @ W + b)[:, u * k + t]
-    Shapes: x (N, in_features) -> y (N, out_features); weight (in_features,
-    out_features * k), bias (out_features * k,). Doubles (k times) the parameters per unit.
-    """
-
-    def __init__(self, in_features, out_features, k=2, bias=True, init="xavier", rng=None):
-        super().__init__()
-        self.in_features, self.out_features, self.k = int(in_features), int(out_features), int(k)
-        if self.k < 1:
-            raise ValueError(f"Maxout: k must be >= 1, got {k}")
-        shape = (self.in_features, self.out_features * self.k)
-        self.weight = _param(np.asarray(_init.get(init)(shape, rng=_make_rng(rng, "Maxout"))),
-                             "weight")
-        self.bias = _param(np.zeros(shape[1]), "bias") if bias else None
-
-    def forward(self, x):
-        return F.maxout(F.linear(x, self.weight, self.bias), self.k)
-
-    def extra_repr(self):
-        return f"in_features={self.in_features}, out_features={self.out_features}, k={self.k}"
-
-
-class _BatchNorm(Module):
-    _ndims: tuple = ()
-    _layout = ""
-
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True):
-        super().__init__()
-        self.num_features = int(num_features)
-        self.eps, self.momentum = float(eps), float(momentum)
-        if not 0.0 <= self.momentum <= 1.0:
-            raise ValueError(f"{type(self).__name__}: momentum must be in [0, 1], got {momentum}")
-        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
-        c = self.num_features
-        self.weight = _param(np.ones(c), "weight") if affine else None    # gamma
-        self.bias = _param(np.zeros(c), "bias") if affine else None       # beta
-        self.register_buffer("running_mean", np.zeros(c) if track_running_stats else None)
-        self.register_buffer("running_var", np.ones(c) if track_running_stats else None)
-
-    @property
-    def gamma(self):
-        """The learned scale (the lecture's gamma), also called weight."""
-        return self.weight
-
-    @property
-    def beta(self):
-        """The learned shift (the lecture's beta), also called bias."""
-        return self.bias
-
-    def forward(self, x):
-        shape = x.shape if hasattr(x, "shape") else np.shape(x)
-        if len(shape) not in self._ndims:
-            raise ValueError(f"{type(self).__name__}: expected input of shape {self._layout}, "
-                             f"got {tuple(shape)}")
-        if shape[1] != self.num_features:
-            raise ValueError(f"{type(self).__name__}: input of shape {tuple(shape)} has "
-                             f"{shape[1]} features/channels on axis 1, expected "
-                             f"{self.num_features}")
-        use_batch = self.training or self.running_mean is None
-        return F.batch_norm(x, self.weight, self.bias, self.running_mean, self.running_var,
-                            training=use_batch, momentum=self.momentum, eps=self.eps)
-
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
-
-
-class BatchNorm1d(_BatchNorm):
-    """Batch norm per feature: y = gamma * (x - mean) / sqrt(var + eps) + beta.
-
-    Shapes: x (N, C) or (N, C, L) -> y like x; weight (gamma) ones (C,), bias (beta) zeros
-    (C,); buffers running_mean zeros (C,), running_var ones (C,). Training: batch statistics,
-    running statistics updated with momentum; eval(): the running statistics.
-    """
-
-    _ndims = (2, 3)
-    _layout = "(N, C) or (N, C, L)"
-
-
-class BatchNorm2d(_BatchNorm):
-    """Spatial batch norm: one mean and one std per channel, over N, H and W.
-
-    Shapes: x (N, C, H, W) -> y like x; parameters and buffers as BatchNorm1d's, (C,).
-    """
-
-    _ndims = (4,)
-    _layout = "(N, C, H, W)"
-
-
-class LayerNorm(Module):
-    """Layer norm over the trailing axes given by normalized_shape (an int: the last axis).
-
-    y = gamma * (x - mean) / sqrt(var + eps) + beta, statistics per example
-    Shapes: x (..., *normalized_shape) -> y like x; weight ones, bias zeros of
-    normalized_shape. The same in training and evaluation.
-    """
-
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True):
-        super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
-            else tuple(normalized_shape)
-        self.normalized_shape = tuple(int(s) for s in shape)
-        self.eps = float(eps)
-        self.elementwise_affine = bool(elementwise_affine)
-        if elementwise_affine:
-            self.weight = _param(np.ones(self.normalized_shape), "weight")
-            self.bias = _param(np.zeros(self.normalized_shape), "bias")
-        else:
-            self.weight = self.bias = None
-
-    def forward(self, x):
-        gamma, beta = self.weight, self.bias
-        if gamma is None:
-            dt = x.dtype if hasattr(x, "dtype") and x.dtype.kind == "f" else np.float64
-            gamma = np.ones(self.normalized_shape, dtype=dt)
-            beta = np.zeros(self.normalized_shape, dtype=dt)
-        return F.layer_norm(x, gamma, beta, eps=self.eps)
-
-    def extra_repr(self):
-        return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
-
-
-class Dropout(Module):
-    """Inverted dropout with drop probability p while training; the identity in eval().
-
-    y = x * mask / (1 - p), mask ~ Bernoulli(1 - p). rng: a Generator or an int seed, kept
-    by the module, so a seeded model draws the same masks run after run.
-    """
-
-    def __init__(self, p=0.5, rng=None):
-        super().__init__()
-        p = float(p)
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p is the probability of dropping a unit and must be in "
-                             f"[0, 1], got {p}")
-        self.p = p
-        self.rng = _make_rng(rng, "Dropout")
-
-    def forward(self, x):
-        return F.dropout(x, self.p, training=self.training, rng=self.rng)
-
-    def extra_repr(self):
-        return f"p={self.p}"
-
