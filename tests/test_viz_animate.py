@@ -50,7 +50,7 @@ def test_steps_give_the_gradients_of_backward_and_change_nothing(make):
     for v in leaves:
         np.testing.assert_allclose(final[id(v)], v.grad, rtol=1e-12, atol=1e-15)
     for s in steps:
-        for p, local, down in zip(s.parents, s.local, s.downstream):
+        for p, local, down in zip(s.parents, s.local, s.downstream, strict=True):
             if down is None:
                 assert not p.requires_grad
                 continue
@@ -117,6 +117,75 @@ def test_page_is_self_contained_and_escaped(tmp_path):
     assert f.grad is None  # drawing the pass changed no .grad
 
 
+def test_animation_is_the_page_and_shows_in_a_frame(tmp_path):
+    import html as _html
+
+    f, _ = neuron()
+    out = tmp_path / "sub" / "a.html"
+    anim = viz.animate_backward(f, out)
+    assert isinstance(anim, viz.Animation) and isinstance(anim, str)
+    assert str(anim) == anim.html == anim == out.read_text(encoding="utf-8")
+    assert type(str(anim)) is str and anim.html.startswith("<!DOCTYPE html>")
+    assert anim.steps == len(list(viz.backward_steps(f)))
+    assert len(repr(anim)) < 200 and f"{anim.steps} steps" in repr(anim)
+    frame = anim._repr_html_()
+    m = re.fullmatch(r'<iframe [^>]*srcdoc="([^"]*)"[^>]*></iframe>', frame, re.S)
+    assert m and _html.unescape(m.group(1)) == anim.html
+    assert anim.fragment in anim.html and anim.write(tmp_path / "b.html")
+    assert (tmp_path / "b.html").read_text(encoding="utf-8") == anim.html
+
+
+def test_every_id_of_an_animation_carries_its_prefix():
+    f, _ = neuron()
+    a, b = viz.animate_backward(f), viz.animate_backward(f)
+    ids_a = re.findall(r'\sid="([^"]*)"', a.fragment)
+    ids_b = re.findall(r'\sid="([^"]*)"', b.fragment)
+    assert len(ids_a) > 20 and len(ids_a) == len(set(ids_a))
+    assert all(i == a.prefix or i.startswith(a.prefix + "-") for i in ids_a)
+    assert not set(ids_a) & set(ids_b)
+    assert "getElementById(\"" not in a.fragment  # every lookup goes through the prefix
+
+
+def mlp():
+    from tinygrad_lite import nn
+
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Linear(4, 300, rng=1), nn.ReLU(), nn.Linear(300, 3, rng=2))
+    x = Value(rng.standard_normal((8, 4)), requires_grad=False, label="x")
+    loss = F.softmax_cross_entropy(model(x), rng.integers(0, 3, 8))
+    return model, loss
+
+
+def test_steps_name_parameters_by_their_dotted_names():
+    model, loss = mlp()
+    by_model = {s.name for s in viz.backward_steps(loss, model=model) if s.is_leaf}
+    assert by_model == {"0.weight", "0.bias", "2.weight", "2.bias"}
+    by_params = {s.name for s in viz.backward_steps(loss, params=model) if s.is_leaf}
+    assert by_params == by_model
+    named = dict(model.named_parameters())
+    by_dict = [s for s in viz.backward_steps(loss, {"first": named["0.weight"]}) if s.is_leaf]
+    assert "first" in {s.name for s in by_dict}
+    matmul = next(s for s in viz.backward_steps(loss, model=model)
+                  if "0.weight" in s.parent_names)
+    assert "-> 0.weight:" in str(matmul)
+    with viz.trace_modules(model) as trace:  # a trace names them too
+        loss2 = F.softmax_cross_entropy(model(Value(np.ones((2, 4)), requires_grad=False)),
+                                        np.array([0, 1]))
+    assert "2.bias" in {s.name for s in viz.backward_steps(loss2, model=trace)}
+
+
+def test_step_repr_is_a_few_lines_of_summaries():
+    model, loss = mlp()
+    steps = list(viz.backward_steps(loss, model=model))
+    w = next(s for s in steps if s.name == "0.weight")  # (4, 300): 1200 numbers
+    for text in (repr(w), str(steps[1]), repr(steps[2])):
+        assert len(text.splitlines()) <= 4 and len(text) < 500
+        assert "[" not in text and "..." not in text  # no array printed, not even cut short
+    assert repr(w).startswith("<BackwardStep step") and "0.weight (leaf, (4, 300))" in repr(w)
+    norm = float(np.linalg.norm(w.upstream))
+    assert f"norm {norm:.3g}" in repr(w)
+
+
 # -- in a real browser ----------------------------------------------------------------------
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -147,20 +216,25 @@ def browser():
     shutil.rmtree(profile, ignore_errors=True)
 
 
-def _visible(driver, node_id):
+def _visible(driver, node_id, prefix):
     """Whether the gradient row of a node is shown: the computed visibility of its text."""
     return driver.execute_script(
         "const node = document.getElementById(arguments[0]);"
         "const t = [...node.querySelectorAll('text')].find("
         "  e => e.textContent.startsWith('grad '));"
-        "return t ? getComputedStyle(t).visibility : null;", node_id)
+        "return t ? getComputedStyle(t).visibility : null;", f"{prefix}-{node_id}")
 
 
 RENDERERS = ["graphviz-pure"] + (["system"] if shutil.which("dot") else [])
 
 
-def _click(driver, button):
-    driver.find_element("id", button).click()
+def _click(driver, prefix, button):
+    driver.find_element("id", f"{prefix}-{button}").click()
+
+
+def _step(driver, prefix):
+    return driver.execute_script("return document.getElementById(arguments[0]).dataset.step",
+                                 prefix)
 
 
 @pytest.mark.parametrize("renderer", RENDERERS)
@@ -168,26 +242,27 @@ def test_stepping_reveals_and_hides_gradients_in_chromium(browser, tmp_path, ren
     f, leaves = neuron()
     f.label = '<script>window.__pwned = 1</script>'
     page = tmp_path / "neuron.html"
-    viz.animate_backward(f, page, renderer=renderer)
-    g = viz.draw_graph(f)  # same ids as the page: trace order
+    anim = viz.animate_backward(f, page, renderer=renderer)
+    p = anim.prefix
+    g = viz.draw_graph(f)  # same node ids as the page (behind its prefix): trace order
     order = [g.info.node(s.value).id for s in viz.backward_steps(f)]
     browser.get(page.as_uri())
     assert browser.execute_script("return window.__pwned") is None
-    assert browser.execute_script("return document.body.dataset.step") == "0"
-    assert all(_visible(browser, nid) == "hidden" for nid in order)
+    assert _step(browser, p) == "0"
+    assert all(_visible(browser, nid, p) == "hidden" for nid in order)
 
-    _click(browser, "next")
-    assert _visible(browser, order[0]) == "visible"
-    assert _visible(browser, order[1]) == "hidden"
-    _click(browser, "next")
-    assert _visible(browser, order[1]) == "visible"
-    assert "step 2 of 10" in browser.find_element("id", "counter").text
-    explain = browser.find_element("id", "explain").text
+    _click(browser, p, "next")
+    assert _visible(browser, order[0], p) == "visible"
+    assert _visible(browser, order[1], p) == "hidden"
+    _click(browser, p, "next")
+    assert _visible(browser, order[1], p) == "visible"
+    assert "step 2 of 10" in browser.find_element("id", f"{p}-counter").text
+    explain = browser.find_element("id", f"{p}-explain").text
     assert "upstream" in explain and "downstream = upstream x local" in explain
 
-    _click(browser, "prev")  # back hides the second node's gradient again
-    assert _visible(browser, order[1]) == "hidden"
-    assert _visible(browser, order[0]) == "visible"
+    _click(browser, p, "prev")  # back hides the second node's gradient again
+    assert _visible(browser, order[1], p) == "hidden"
+    assert _visible(browser, order[0], p) == "visible"
     edge_pending = browser.execute_script(
         "return [...document.querySelectorAll('g.edge')].filter("
         "e => e.classList.contains('tgl-pending')).length")
@@ -195,12 +270,12 @@ def test_stepping_reveals_and_hides_gradients_in_chromium(browser, tmp_path, ren
 
     # the slider jumps; the last step is w0's, whose gradient is -0.20
     browser.execute_script(
-        "const s = document.getElementById('slider'); s.value = s.max;"
-        "s.dispatchEvent(new Event('input'));")
-    assert all(_visible(browser, nid) == "visible" for nid in order)
-    assert "-0.1966" in browser.find_element("id", "explain").text
-    _click(browser, "first")
-    assert all(_visible(browser, nid) == "hidden" for nid in order)
+        "const s = document.getElementById(arguments[0]); s.value = s.max;"
+        "s.dispatchEvent(new Event('input'));", f"{p}-slider")
+    assert all(_visible(browser, nid, p) == "visible" for nid in order)
+    assert "-0.1966" in browser.find_element("id", f"{p}-explain").text
+    _click(browser, p, "first")
+    assert all(_visible(browser, nid, p) == "hidden" for nid in order)
 
     # nothing was fetched: the only resource is the page itself
     entries = browser.execute_script(
@@ -214,13 +289,76 @@ def test_stepping_reveals_and_hides_gradients_in_chromium(browser, tmp_path, ren
 def test_tensor_animation_in_chromium(browser, tmp_path):
     loss, _ = tensor_net()
     page = tmp_path / "tensor.html"
-    viz.animate_backward(loss, page, title="tensor net")
+    anim = viz.animate_backward(loss, page, title="tensor net")
     browser.get(page.as_uri())
-    n = int(browser.find_element("id", "slider").get_attribute("max"))
-    assert n == len(list(viz.backward_steps(loss)))
+    n = int(browser.find_element("id", f"{anim.prefix}-slider").get_attribute("max"))
+    assert n == len(list(viz.backward_steps(loss))) == anim.steps
     browser.find_element("tag name", "body").send_keys("\ue010")  # End: the whole pass
-    assert browser.execute_script("return document.body.dataset.step") == str(n)
+    assert _step(browser, anim.prefix) == str(n)
     hidden = browser.execute_script("return document.querySelectorAll('.tgl-hidden').length")
     assert hidden == 0
     browser.find_element("tag name", "body").send_keys("\ue012")  # left arrow: one back
-    assert browser.execute_script("return document.body.dataset.step") == str(n - 1)
+    assert _step(browser, anim.prefix) == str(n - 1)
+
+
+def _two_animations():
+    """Two animations of the same neuron: the hardest case for ids (the same SVG twice)."""
+    f, _ = neuron()
+    return viz.animate_backward(f, title="first"), viz.animate_backward(f, title="second")
+
+
+def _hidden_rows(driver, prefix):
+    return driver.execute_script(
+        "return document.getElementById(arguments[0]).querySelectorAll('.tgl-hidden').length",
+        prefix)
+
+
+def test_two_animations_on_one_page_step_independently(browser, tmp_path):
+    a, b = _two_animations()
+    assert a.prefix != b.prefix
+    page = tmp_path / "two.html"
+    page.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"
+                    f"{a.fragment}<hr>{b.fragment}</body></html>", encoding="utf-8")
+    browser.get(page.as_uri())
+    hidden_b = _hidden_rows(browser, b.prefix)
+    assert hidden_b > 0 and _hidden_rows(browser, a.prefix) == hidden_b
+    _click(browser, a.prefix, "next")
+    _click(browser, a.prefix, "next")
+    assert _step(browser, a.prefix) == "2" and _step(browser, b.prefix) == "0"
+    assert _hidden_rows(browser, a.prefix) < hidden_b  # a revealed gradients ...
+    assert _hidden_rows(browser, b.prefix) == hidden_b  # ... b did not move
+    assert "step 0 of" in browser.find_element("id", f"{b.prefix}-counter").text
+    # the arrow keys step the animation that has the focus, and only that one
+    browser.find_element("id", f"{a.prefix}-next").send_keys("\ue014")  # right arrow
+    assert _step(browser, a.prefix) == "3" and _step(browser, b.prefix) == "0"
+    _click(browser, b.prefix, "last")
+    browser.find_element("id", f"{b.prefix}-last").send_keys("\ue012")  # left arrow
+    assert _step(browser, b.prefix) == str(b.steps - 1) and _step(browser, a.prefix) == "3"
+    # keys on the page itself, with two animations there, step neither
+    browser.find_element("tag name", "body").send_keys("\ue014")
+    assert _step(browser, a.prefix) == "3" and _step(browser, b.prefix) == str(b.steps - 1)
+
+
+def test_two_notebook_frames_step_independently(browser, tmp_path):
+    """What a notebook shows: each animation's _repr_html_, one after the other."""
+    a, b = _two_animations()
+    page = tmp_path / "frames.html"
+    page.write_text(f"<!DOCTYPE html><html><body>{a._repr_html_()}{b._repr_html_()}"
+                    f"</body></html>", encoding="utf-8")
+    browser.get(page.as_uri())
+    frames = browser.find_elements("tag name", "iframe")
+    assert len(frames) == 2
+    heights = [fr.size["height"] for fr in frames]
+    assert all(h > 300 for h in heights)  # fitted to the page inside
+    browser.switch_to.frame(frames[0])
+    _click(browser, a.prefix, "next")
+    assert _step(browser, a.prefix) == "1"
+    browser.switch_to.default_content()
+    browser.switch_to.frame(frames[1])
+    assert _step(browser, b.prefix) == "0"
+    _click(browser, b.prefix, "last")
+    assert _step(browser, b.prefix) == str(b.steps)
+    browser.switch_to.default_content()
+    browser.switch_to.frame(frames[0])
+    assert _step(browser, a.prefix) == "1"
+    browser.switch_to.default_content()

@@ -50,6 +50,14 @@ EXTRA = {
         f.backward()
         viz.draw_graph(f)
     """,
+    "animation": """
+        viz.animate_backward(f)
+    """,
+    "two_animations": """
+        from IPython.display import display
+        display(viz.animate_backward(f, title="one"))
+        display(viz.animate_backward(f, title="two"))
+    """,
 }
 
 
@@ -93,3 +101,18 @@ def test_inline_backend_shows_the_figure_once(outputs):
 def test_graph_shows_as_svg(outputs):
     (data,) = bundles(outputs["graph"])
     assert "<svg" in data["image/svg+xml"]
+
+
+def test_animation_shows_as_html_in_a_frame(outputs):
+    (data,) = bundles(outputs["animation"])
+    assert data["text/html"].startswith("<iframe") and "srcdoc=" in data["text/html"]
+    assert "tgl-anim" in data["text/html"] and "step 0 of 4" in data["text/html"]
+    assert data["text/plain"].startswith("<Animation") and len(data["text/plain"]) < 200
+
+
+def test_two_animations_in_one_cell_have_their_own_ids(outputs):
+    import re
+
+    one, two = (d["text/html"] for d in bundles(outputs["two_animations"]))
+    ids = [set(re.findall(r'id=&quot;([^&]*)&quot;', h)) for h in (one, two)]
+    assert len(ids[0]) > 20 and not ids[0] & ids[1]

@@ -5,8 +5,9 @@
   vanishing and exploding units marked (a graphviz.Digraph; inline SVG in Jupyter).
 * ``analyze(root)``: the same measurements as data (GraphInfo), without drawing.
 * ``trace_modules(model)``: record which module computed what, for clusters.
-* ``backward_steps(root)``: backprop one node at a time (a generator, for debuggers);
-  ``animate_backward(root, path)``: a self-contained page stepping through it.
+* ``backward_steps(root, params, model)``: backprop one node at a time (a generator, for
+  debuggers); ``animate_backward(root, path)``: a self-contained page stepping through it,
+  shown inline in Jupyter (any number per notebook page).
 * plots (matplotlib figures, never shown): activation histograms per layer, loss curve,
   accuracy, update-to-weight ratios, gradient norms, hyperparameter search scatter.
 
@@ -21,7 +22,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .analysis import analyze
-from .animate import BackwardStep, animate_backward, backward_steps
+from .animate import Animation, animate_backward
 from .explore import Explorer, explore
 from .info import (
     EXPLODING_RATIO,
@@ -44,6 +45,7 @@ from .plots import (
 )
 from .recorder import Recorder
 from .render import DotNotFoundError, RenderTimeoutError, find_dot
+from .steps import BackwardStep, backward_steps
 
 if TYPE_CHECKING:
     from .draw import GradGraph, draw_graph
@@ -51,7 +53,7 @@ if TYPE_CHECKING:
 __all__ = [
     "draw_graph", "analyze", "trace_modules", "ModuleTrace", "GradGraph", "GraphInfo",
     "NodeInfo", "EdgeInfo", "GraphTooLargeError", "backward_steps", "BackwardStep",
-    "animate_backward", "activation_histograms", "loss_curve", "accuracy_plot",
+    "animate_backward", "Animation", "activation_histograms", "loss_curve", "accuracy_plot",
     "update_ratio_plot", "grad_norm_plot", "hyperparam_scatter", "find_dot", "DotNotFoundError",
     "RenderTimeoutError", "SATURATION", "MARK_FRACTION", "VANISHING_RATIO", "EXPLODING_RATIO",
     "Recorder", "explore", "Explorer",

@@ -1,131 +1,90 @@
-"""Backprop one node at a time: a generator for debuggers, and an HTML page that animates it.
+"""An animation of backprop, node by node: one self-contained HTML page, shown inline in Jupyter.
 
-``backward_steps(root)`` yields a :class:`BackwardStep` per node, in the order the backward
-pass visits them (outputs first): the gradient that reached the node (upstream), and for each
-of its inputs the local gradient and the gradient sent down (downstream = upstream x local).
-It computes its own gradients and never changes any ``.grad``; its final numbers equal what
-``root.backward()`` leaves in ``.grad``.
+``animate_backward(root, path)`` draws the graph (viz.draw) with the gradients of one fresh
+backward pass and returns an :class:`Animation`: the page as a ``str`` (write it, embed it,
+compare it) that Jupyter displays as the working animation. Buttons, a slider and the arrow
+keys step through ``backward_steps(root)`` (viz.steps), each step revealing the current
+node's gradient and the gradients on the edges into it.
 
-``animate_backward(root, path)`` writes one self-contained HTML page (the SVG inlined, no
-network): buttons and a slider step through the same sequence, each step revealing the
-current node's gradient and the gradients on the edges into it.
+Any number of animations work on one page: every id in an animation (its buttons, its SVG's
+nodes and edges) starts with the animation's own prefix, its script finds its elements from
+its own root, and the arrow keys step only the animation that has the focus (or the only one
+on the page). In a notebook each is shown in its own frame besides.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-import numpy as np
+import hashlib
+import html as _html
+import itertools
+import re
+from pathlib import Path
 
 from . import escape as esc
 from .info import GraphTooLargeError
+from .steps import BackwardStep, _brief, backward_steps
 
-__all__ = ["BackwardStep", "backward_steps", "animate_backward"]
+__all__ = ["Animation", "animate_backward", "BackwardStep", "backward_steps"]
+
+_serial = itertools.count(1)  # with a hash of the content: a prefix unique in this process
 
 
-@dataclass
-class BackwardStep:
-    """One node of the backward pass.
+class Animation(str):
+    """The page of an animation of backprop: a ``str`` holding the whole HTML page.
 
-    index: 0 for the output, then in backward order; value: the Value; name: its label (or
-    op); op: "" for a leaf; upstream: d root / d value (the value's shape); parents: the
-    op's inputs; local: per input, the local gradient (an array for elementwise ops, else a
-    string describing the vector-Jacobian product), None for inputs without grad;
-    downstream: per input, the gradient sent to it (the input's shape), None without grad.
+    ``str(a)`` and ``a.html``: the standalone page; ``a.fragment``: the same animation as one
+    ``<div>`` (style and script inside, ids scoped) to place into a page of your own;
+    ``a.write(path)``; ``a.prefix``: the prefix of its ids; ``a.steps``: how many steps.
+    As a notebook cell's last expression it shows as the working animation (in a frame).
     """
 
-    index: int
-    value: object = field(repr=False)
-    name: str
-    op: str
-    upstream: np.ndarray
-    parents: tuple = field(default=(), repr=False)
-    local: tuple = field(default=(), repr=False)
-    downstream: tuple = ()
+    fragment: str
+    prefix: str
+    steps: int
+    height: int  # pixels the page needs, about: the frame's height in a notebook
+
+    def __new__(cls, page: str, fragment: str, prefix: str, steps: int, height: int):
+        self = super().__new__(cls, page)
+        self.fragment, self.prefix, self.steps, self.height = fragment, prefix, steps, height
+        return self
+
+    def __reduce__(self):  # pickle and copy: rebuild from the same parts
+        return (Animation, (self.html, self.fragment, self.prefix, self.steps, self.height))
 
     @property
-    def is_leaf(self) -> bool:
-        return not self.op
+    def html(self) -> str:
+        """The standalone page, as a plain str."""
+        return str.__str__(self)
 
-    def __str__(self):
-        lines = [f"step {self.index}: {self.name} ({self.op or 'leaf'}) upstream "
-                 f"{_brief(self.upstream)}"]
-        for i, (p, lo, d) in enumerate(zip(self.parents, self.local, self.downstream, strict=True)):
-            who = p.label or p.op or f"input {i}"
-            lines.append(f"  -> {who}: local {_brief(lo)}, downstream {_brief(d)}")
-        return "\n".join(lines)
+    def __str__(self) -> str:
+        return self.html
 
+    def __repr__(self) -> str:
+        return (f"<Animation {self.prefix}: {self.steps} steps, {len(self):,} characters of "
+                f"HTML; .html, .fragment, .write(path)>")
 
-def _brief(a) -> str:
-    if a is None:
-        return "none"
-    if isinstance(a, str):
-        return a
-    a = np.asarray(a)
-    if a.size == 1:
-        return f"{a.item():.4g}"
-    return f"shape {a.shape} norm {float(np.linalg.norm(a.astype(np.float64))):.4g}"
+    def _repr_pretty_(self, p, cycle) -> None:  # IPython's text/plain: short, not the page
+        p.text(repr(self))
 
+    def write(self, path: str | Path) -> str:
+        """Write the standalone page to ``path``; returns the path as str."""
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(self.html, encoding="utf-8")
+        return str(out)
 
-def backward_steps(root, grad=None):
-    """Yield a BackwardStep per node that requires grad, in backward order (output first).
-
-    grad: the seed, as for ``root.backward(grad)`` (1.0 for a one-element output).
-    The gradients are computed here, with each op's ``input_grads``; no ``.grad`` changes.
-    """
-    from tinygrad_lite import backward_order
-
-    if not root.requires_grad:
-        raise RuntimeError("backward_steps: this Value does not require grad (made under "
-                           "no_grad, from constants only, or by detach())")
-    if grad is None:
-        if root.size != 1:
-            raise ValueError(f"backward_steps: grad can be implied only for a one-element "
-                             f"output; pass grad= an array of shape {root.shape}")
-        seed = np.ones(root.shape, dtype=root.dtype)
-    else:
-        seed = np.asarray(getattr(grad, "data", grad), dtype=root.dtype)
-        if seed.shape != root.shape:
-            raise ValueError(f"backward_steps: grad of shape {seed.shape} does not match the "
-                             f"output's shape {root.shape}")
-    order = backward_order(root)
-    pending = {id(root): seed}
-    for k, v in enumerate(reversed(order)):
-        up = pending.pop(id(v), None)
-        if up is None:
-            up = np.zeros(v.shape, dtype=v.dtype)
-        ctx = v.ctx
-        if ctx is None:
-            yield BackwardStep(k, v, _name(v), "", up)
-            continue
-        g = float(up) if ctx.scalar and up.size == 1 else up
-        grads = ctx.input_grads(g)
-        locals_, downs = [], []
-        for i, (p, d) in enumerate(zip(ctx.parents, grads, strict=True)):
-            if not p.requires_grad or d is None:
-                locals_.append(None)
-                downs.append(None)
-                continue
-            d = np.asarray(d, dtype=p.dtype).reshape(p.shape)
-            lg = ctx.local_grad(i)
-            locals_.append(lg if isinstance(lg, str) else np.asarray(lg))
-            downs.append(d)
-            prev = pending.get(id(p))
-            pending[id(p)] = d if prev is None else prev + d
-        yield BackwardStep(k, v, _name(v), ctx.op, up, tuple(ctx.parents), tuple(locals_),
-                           tuple(downs))
-
-
-def _name(v) -> str:
-    return v.label if v.label is not None else (v.op or "leaf")
-
-
-def _who(info) -> str:
-    return f"{info.name or info.op_label or info.kind} [{info.id}]"
+    def _repr_html_(self) -> str:
+        """The page in a frame of its own (``srcdoc``): it cannot clash with the notebook."""
+        doc = _html.escape(self.html, quote=True)
+        fit = ("try{this.style.height=(this.contentDocument.documentElement.scrollHeight+4)"
+               "+'px'}catch(e){}")
+        return (f'<iframe class="tgl-anim-frame" title="backprop, step by step" '
+                f'srcdoc="{doc}" onload="{fit}" style="width: 100%; height: {self.height}px; '
+                f'border: 1px solid #ddd;"></iframe>')
 
 
 def animate_backward(root, path=None, grad=None, *, params=None, model=None, title=None,
-                     max_nodes=300, renderer=None, **draw_kwargs) -> str:
-    """Write one self-contained HTML page that steps through backprop node by node.
+                     max_nodes=300, renderer=None, **draw_kwargs) -> Animation:
+    """Make one self-contained HTML page that steps through backprop node by node.
 
     The page holds the graph as inline SVG (drawn by draw_graph with this pass's gradients),
     buttons (first, back, next, last), a slider and the arrow keys. Step k reveals the k-th
@@ -134,9 +93,10 @@ def animate_backward(root, path=None, grad=None, *, params=None, model=None, tit
     Stepping back hides them again. It loads nothing from the network.
 
     Gradients are those of one fresh backward pass from ``root`` (seeded with ``grad``),
-    whatever ``.grad`` holds; no ``.grad`` is changed. Returns the HTML; writes it to
-    ``path`` when given. renderer: as draw_graph's; None prefers graphviz-pure. Other
-    keyword arguments go to draw_graph.
+    whatever ``.grad`` holds; no ``.grad`` is changed. Returns an :class:`Animation` (the
+    page as a str, shown inline in Jupyter); writes it to ``path`` when given. params and
+    model name parameters (and model draws module clusters), as for draw_graph; renderer:
+    as draw_graph's, None prefers graphviz-pure. Other keyword arguments go to draw_graph.
     """
     from tinygrad_lite import backward_order
 
@@ -156,7 +116,7 @@ def animate_backward(root, path=None, grad=None, *, params=None, model=None, tit
             renderer = "graphviz-pure"
         except DotNotFoundError:
             pass  # another dot: the page finds the gradient rows by their text instead
-    steps = list(backward_steps(root, grad))
+    steps = list(backward_steps(root, params, model, grad=grad))
     saved = []
     try:  # draw with this pass's gradients, then put every .grad back as it was
         for st in steps:
@@ -187,8 +147,7 @@ def animate_backward(root, path=None, grad=None, *, params=None, model=None, tit
                 pnode = info.node(p)
             except KeyError:
                 continue  # a folded constant
-            eid = f"e_{pnode.id}_{node.id}_{i}"
-            edges.append(eid)
+            edges.append(f"e_{pnode.id}_{node.id}_{i}")
             if d is None:
                 lines.append(f"to {_who(pnode)}: no gradient (requires_grad=False)")
                 continue
@@ -198,20 +157,27 @@ def animate_backward(root, path=None, grad=None, *, params=None, model=None, tit
                      "title": f"Step {st.index + 1} of {n}: {_who(node)}, "
                               f"{('op ' + node.op_label) if st.op else 'leaf'}",
                      "lines": lines})
-    page = _PAGE.replace("{{TITLE}}", esc.html(title or "Backprop, step by step"))
-    page = page.replace("{{N}}", str(n))
-    page = page.replace("{{STEPS}}", esc.script_json(data))
-    page = page.replace("{{SVG}}", _strip_svg_header(svg))
+    svg = _strip_svg_header(svg)
+    steps_json = esc.script_json(data)
+    digest = hashlib.sha1((svg + steps_json).encode("utf-8")).hexdigest()[:6]
+    prefix = f"tgl{digest}x{next(_serial)}"
+    title_html = esc.html(title or "Backprop, step by step")
+    fragment = (_FRAGMENT.replace("{{P}}", prefix).replace("{{TITLE}}", title_html)
+                .replace("{{N}}", str(n)).replace("{{SVG}}", _scope_ids(svg, prefix))
+                .replace("{{STEPS}}", steps_json).replace("{{STYLE}}", _STYLE))
+    page = _PAGE.replace("{{TITLE}}", title_html).replace("{{FRAGMENT}}", fragment)
+    anim = Animation(page, fragment, prefix, n, _height(svg))
     if path is not None:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(page)
-    return page
+        anim.write(path)
+    return anim
+
+
+def _who(info) -> str:
+    return f"{info.name or info.op_label or info.kind} [{info.id}]"
 
 
 def _strip_svg_header(svg: str) -> str:
     """The <svg> element alone: no XML declaration, DOCTYPE (it names a URL) or comments."""
-    import re
-
     start = svg.find("<svg")
     svg = svg[start:] if start >= 0 else svg
     svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)
@@ -221,44 +187,74 @@ def _strip_svg_header(svg: str) -> str:
     return svg
 
 
+def _scope_ids(svg: str, prefix: str) -> str:
+    """Every id in the SVG (and every ``#id`` reference to one) starts with ``prefix-``."""
+    svg = re.sub(r'(\sid=")([^"]*)"', lambda m: f'{m.group(1)}{prefix}-{m.group(2)}"', svg)
+    svg = re.sub(r'(href=")#([^"]*)"', lambda m: f'{m.group(1)}#{prefix}-{m.group(2)}"', svg)
+    return re.sub(r"url\(#([^)]*)\)", lambda m: f"url(#{prefix}-{m.group(1)})", svg)
+
+
+def _height(svg: str) -> int:
+    """Pixels the page needs at full size: the SVG's height plus the title and controls."""
+    m = re.search(r'<svg[^>]*\bheight="([\d.]+)(pt|px)?"', svg)
+    h = float(m.group(1)) * (4 / 3 if m.group(2) in (None, "pt") else 1) if m else 400.0
+    return int(min(h, 1200) + 190)
+
+
+_STYLE = """
+  .tgl-anim { font-family: Helvetica, Arial, sans-serif; color: #222; outline: none; }
+  .tgl-anim h2 { margin: 4px 0 8px 0; }
+  .tgl-anim .tgl-bar { position: sticky; top: 0; background: #fff; padding: 6px 0; z-index: 2;
+                       border-bottom: 1px solid #ddd; }
+  .tgl-anim button { font-size: 14px; padding: 4px 10px; margin-right: 4px; }
+  .tgl-anim .tgl-slider { width: 320px; vertical-align: middle; }
+  .tgl-anim .tgl-counter { margin-left: 8px; font-weight: bold; }
+  .tgl-anim .tgl-explain { min-height: 4.5em; margin: 8px 0; font-size: 14px; }
+  .tgl-anim .tgl-explain .title { font-weight: bold; }
+  .tgl-anim .tgl-graph svg { max-width: 100%; height: auto; }
+  .tgl-anim .tgl-hidden { visibility: hidden; }
+  .tgl-anim .tgl-pending path, .tgl-anim .tgl-pending polygon { stroke: #d0d0d0 !important; }
+  .tgl-anim .tgl-pending polygon { fill: #d0d0d0 !important; }
+  .tgl-anim .tgl-pending text { visibility: hidden; }
+  .tgl-anim .tgl-current { stroke: #ffbf00; stroke-width: 6; fill: none; }
+"""
+
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <title>{{TITLE}}</title>
-<style>
-  body { font-family: Helvetica, Arial, sans-serif; margin: 12px; color: #222; }
-  #bar { position: sticky; top: 0; background: #fff; padding: 6px 0; z-index: 2;
-         border-bottom: 1px solid #ddd; }
-  button { font-size: 14px; padding: 4px 10px; margin-right: 4px; }
-  #slider { width: 320px; vertical-align: middle; }
-  #counter { margin-left: 8px; font-weight: bold; }
-  #explain { min-height: 4.5em; margin: 8px 0; font-size: 14px; }
-  #explain .title { font-weight: bold; }
-  #graph svg { max-width: 100%; height: auto; }
-  .tgl-hidden { visibility: hidden; }
-  .tgl-pending path, .tgl-pending polygon { stroke: #d0d0d0 !important; }
-  .tgl-pending polygon { fill: #d0d0d0 !important; }
-  .tgl-pending text { visibility: hidden; }
-  .tgl-current { stroke: #ffbf00; stroke-width: 6; fill: none; }
-</style>
+<style>body { margin: 12px; }</style>
 </head>
 <body>
+{{FRAGMENT}}
+</body>
+</html>
+"""
+
+# One animation: {{P}} is its id prefix; everything it looks up is found from its root.
+_FRAGMENT = """<div class="tgl-anim" id="{{P}}" tabindex="0" data-step="0">
+<style>{{STYLE}}</style>
 <h2>{{TITLE}}</h2>
-<div id="bar">
-  <button id="first" title="back to the forward pass (Home)">|&lt;</button>
-  <button id="prev" title="step back (left arrow)">&lt; back</button>
-  <button id="next" title="next node (right arrow)">next &gt;</button>
-  <button id="last" title="the whole backward pass (End)">&gt;|</button>
-  <input id="slider" type="range" min="0" max="{{N}}" value="0" step="1">
-  <span id="counter">step 0 of {{N}}</span>
+<div class="tgl-bar">
+  <button class="tgl-first" id="{{P}}-first" title="back to the forward pass (Home)">|&lt;</button>
+  <button class="tgl-prev" id="{{P}}-prev" title="step back (left arrow)">&lt; back</button>
+  <button class="tgl-next" id="{{P}}-next" title="next node (right arrow)">next &gt;</button>
+  <button class="tgl-last" id="{{P}}-last" title="the whole backward pass (End)">&gt;|</button>
+  <input class="tgl-slider" id="{{P}}-slider" type="range" min="0" max="{{N}}" value="0"
+         step="1" aria-label="step">
+  <span class="tgl-counter" id="{{P}}-counter">step 0 of {{N}}</span>
 </div>
-<div id="explain"></div>
-<div id="graph">{{SVG}}</div>
+<div class="tgl-explain" id="{{P}}-explain"></div>
+<div class="tgl-graph" id="{{P}}-graph">{{SVG}}</div>
 <script>
+(function () {
 "use strict";
+const P = "{{P}}";
 const STEPS = {{STEPS}};
-const svg = document.querySelector("#graph svg");
+const root = document.getElementById(P);
+const part = (name) => document.getElementById(P + "-" + name);
+const svg = part("graph").querySelector("svg");
 const NS = svg.namespaceURI;  // the SVG namespace, without writing a URL into the page
 let pos = 0;
 
@@ -266,11 +262,11 @@ function gradParts(nodeId) {
   // the gradient rows of a node: by cell id, else (older Graphviz) by their text
   const parts = [];
   for (const suffix of ["_grad", "_gmark"]) {
-    const g = document.getElementById("a_" + nodeId + suffix);
+    const g = part("a_" + nodeId + suffix);
     if (g) parts.push(g);
   }
   if (parts.length) return parts;
-  const node = document.getElementById(nodeId);
+  const node = part(nodeId);
   if (!node) return parts;
   for (const t of node.querySelectorAll("text")) {
     const s = t.textContent;
@@ -290,12 +286,11 @@ const nodeParts = {};
 const edgeEls = {};
 for (const st of STEPS) {
   nodeParts[st.node] = gradParts(st.node);
-  for (const e of st.edges) edgeEls[e] = document.getElementById(e);
+  for (const e of st.edges) edgeEls[e] = part(e);
 }
 const highlight = document.createElementNS(NS, "rect");
 highlight.setAttribute("class", "tgl-current");
-const root = svg.querySelector("g.graph") || svg;
-root.appendChild(highlight);
+(svg.querySelector("g.graph") || svg).appendChild(highlight);
 
 function show(k) {
   pos = Math.max(0, Math.min(STEPS.length, k));
@@ -304,7 +299,7 @@ function show(k) {
     for (const el of nodeParts[st.node]) el.classList.toggle("tgl-hidden", !done);
     for (const e of st.edges) if (edgeEls[e]) edgeEls[e].classList.toggle("tgl-pending", !done);
   });
-  const explain = document.getElementById("explain");
+  const explain = part("explain");
   explain.textContent = "";
   if (pos === 0) {
     explain.textContent = "The forward pass: values only. Press next to send the gradient back " +
@@ -321,7 +316,7 @@ function show(k) {
       div.textContent = line;
       explain.appendChild(div);
     }
-    const node = document.getElementById(st.node);
+    const node = part(st.node);
     if (node) {
       const b = node.getBBox();
       highlight.setAttribute("x", b.x - 4); highlight.setAttribute("y", b.y - 4);
@@ -329,25 +324,29 @@ function show(k) {
       highlight.setAttribute("visibility", "visible");
     }
   }
-  document.getElementById("slider").value = pos;
-  document.getElementById("counter").textContent = "step " + pos + " of " + STEPS.length;
-  document.body.dataset.step = String(pos);
+  part("slider").value = pos;
+  part("counter").textContent = "step " + pos + " of " + STEPS.length;
+  root.dataset.step = String(pos);
 }
 
-document.getElementById("first").onclick = () => show(0);
-document.getElementById("prev").onclick = () => show(pos - 1);
-document.getElementById("next").onclick = () => show(pos + 1);
-document.getElementById("last").onclick = () => show(STEPS.length);
-document.getElementById("slider").oninput = (ev) => show(parseInt(ev.target.value, 10));
-document.addEventListener("keydown", (ev) => {
-  if (ev.target.tagName === "INPUT") return;
-  if (ev.key === "ArrowRight") show(pos + 1);
-  else if (ev.key === "ArrowLeft") show(pos - 1);
-  else if (ev.key === "Home") show(0);
-  else if (ev.key === "End") show(STEPS.length);
+function key(ev) {
+  if (ev.target.tagName === "INPUT") return;  // the slider moves itself
+  const to = {ArrowRight: pos + 1, ArrowLeft: pos - 1, Home: 0, End: STEPS.length}[ev.key];
+  if (to === undefined) return;
+  show(to);
+  ev.preventDefault();
+}
+
+part("first").onclick = () => show(0);
+part("prev").onclick = () => show(pos - 1);
+part("next").onclick = () => show(pos + 1);
+part("last").onclick = () => show(STEPS.length);
+part("slider").oninput = (ev) => show(parseInt(ev.target.value, 10));
+root.addEventListener("keydown", key);  // keys step the animation that has the focus
+document.addEventListener("keydown", (ev) => {  // ... or the only one on the page
+  if (!root.contains(ev.target) && document.querySelectorAll(".tgl-anim").length === 1) key(ev);
 });
 show(0);
+})();
 </script>
-</body>
-</html>
-"""
+</div>"""
