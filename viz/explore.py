@@ -206,6 +206,9 @@ def _layout(rec: Recorder, max_nodes: int) -> dict:
                 draw.append({"keys": [], "group": g})
             draw[groups[g]]["keys"].append(k)
             where[k] = groups[g]
+    for item in draw:
+        if len(item["keys"]) == 1:
+            item["group"] = None  # a module of one node (an activation layer) is that node
     edges: list[dict] = []
     seen: dict[tuple, int] = {}
     leaving: dict[int, list] = {}
@@ -358,8 +361,11 @@ def _clusters(rec: Recorder, layout: dict, classes: dict) -> list:
         top = len(parts) - (1 if item["group"] is not None else 0)
         for n in range(1, top + 1):
             paths.setdefault(".".join(parts[:n]), []).append(i)
-    out = []
-    for c, (path, members) in enumerate(paths.items()):
+    out: list[dict] = []
+    for path, members in paths.items():
+        if len(members) < 2:
+            continue  # a module of one node (an activation layer): the node says it all
+        c = len(out)
         inside = set(members)
         leaving = [e["s"] for e in layout["edges"] if e["s"] in inside and e["d"] not in inside]
         out.append({"id": f"c{c}", "m": path, "cls": classes.get(path, ""),
@@ -392,12 +398,26 @@ def _dot(rec: Recorder, layout: dict, classes: dict, data: dict, rankdir: str) -
             top = len(parts) - (1 if n["kind"] == "module" else 0)
             for k in range(1, top + 1):
                 p = ".".join(parts[:k])
-                place = place["children"].setdefault(p, {"nodes": [], "children": {}})
+                if p in by_cluster:
+                    place = place["children"].setdefault(p, {"nodes": [], "children": {}})
         place["nodes"].append(i)
 
+    # a parameter used once sits beside its op, not above it: the main path stays one
+    # straight column (above, it would share a rank with the previous module's output,
+    # and the module boxes would step sideways layer after layer)
+    uses: dict[int, list] = {}
+    for e in data["edges"]:
+        uses.setdefault(e["s"], []).append(e["d"])
+    beside = {s: ds[0] for s, ds in uses.items()
+              if len(ds) == 1 and data["nodes"][s]["kind"] == "param"}
+
     def emit(branch, pad):
+        here = set(branch["nodes"])
         for i in branch["nodes"]:
             lines.append(pad + node_lines[i])
+        for p, v in beside.items():
+            if p in here and v in here:
+                lines.append(f"{pad}{{rank=same; n{p}; n{v}}}")
         for path, sub in branch["children"].items():
             c = by_cluster[path]
             cls = classes.get(path)
@@ -411,7 +431,9 @@ def _dot(rec: Recorder, layout: dict, classes: dict, data: dict, rankdir: str) -
 
     emit(tree, "  ")
     for k, e in enumerate(data["edges"]):
-        lines.append(f'  n{e["s"]} -> n{e["d"]} [id="e{k}"]')
+        side = data["nodes"][e["s"]]["kind"] in ("param", "input")
+        # the main path (activation to activation) pulls harder: it stays straight
+        lines.append(f'  n{e["s"]} -> n{e["d"]} [id="e{k}"{"" if side else " weight=4"}]')
     lines.append("}")
     return "\n".join(lines) + "\n"
 

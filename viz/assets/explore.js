@@ -391,13 +391,16 @@
     vb = v;
     svg.setAttribute("viewBox", [v.x, v.y, v.w, v.h].map((x) => x.toFixed(2)).join(" "));
   }
-  function fit() {  // the whole graph, or its top at a readable size when that is too small
-    const cw = pane.clientWidth || 800, ch = pane.clientHeight || 600;
-    const s = Math.min(cw / home.w, ch / home.h);
-    if (s >= 0.55 || !cw) { setView({ ...home }); return; }
-    const scale = Math.min(1, Math.max(0.55, cw / home.w));
+  function fit() {  // the whole graph
+    setView({ ...home });
+  }
+  function start() {  // the whole graph, or its top at a readable size when that is too small
+    const cw = pane.clientWidth, ch = pane.clientHeight;
+    if (!cw || !ch || Math.min(cw / home.w, ch / home.h) >= 0.45) { fit(); return false; }
+    const scale = Math.min(1, Math.max(0.6, cw / home.w));
     const w = cw / scale, h = ch / scale;
     setView({ x: home.x + (home.w - w) / 2, y: home.y, w, h });
+    return true;
   }
   function unitsPerPixel() {
     return Math.max(vb.w / (pane.clientWidth || 1), vb.h / (pane.clientHeight || 1));
@@ -687,11 +690,12 @@
   }
 
   // -- start ----------------------------------------------------------------------------------
-  if (D.note) { $("note").textContent = D.note; $("note").hidden = false; }
+  const notes = D.note ? [D.note] : [];
+  if (start()) notes.push("The graph is larger than the window: drag to move along it, wheel to zoom, " +
+    "fit (or 0) to see all of it.");
+  if (notes.length) { $("note").textContent = notes.join(" "); $("note").hidden = false; }
   drawLegend();
-  fit();
   show(0);
-  window.addEventListener("resize", () => fit());
   window.tglExplorer = { data: D, state, show, select, collapse, expand, fit,
     fill: (i) => (nodeEls[i] && nodeEls[i].shape ? nodeEls[i].shape.getAttribute("fill") : null),
     edgeColour: (k) => (edgeEls[k] && edgeEls[k].path ? edgeEls[k].path.getAttribute("stroke") : null),
