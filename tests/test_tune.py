@@ -332,6 +332,32 @@ def test_interrupted_executor_sweep_cancels_pending_and_keeps_finished():
     assert all(f.cancelled() for f in executor.submitted[4:])
 
 
+class InterruptedWhileSubmitting(Executor):
+    """Runs the first 3 submissions at once; Ctrl-C arrives inside the 4th submit() call."""
+
+    def __init__(self):
+        self.submitted = []
+
+    def submit(self, fn, *args, **kwargs):
+        if len(self.submitted) == 3:
+            raise KeyboardInterrupt
+        fut = Future()
+        fut.set_result(fn(*args, **kwargs))
+        self.submitted.append(fut)
+        return fut
+
+
+def test_ctrl_c_during_submission_returns_the_finished_trials():
+    """Regression: the set of collected futures was created after the submit loop, so a
+    Ctrl-C while submitting raised UnboundLocalError instead of returning what finished."""
+    executor = InterruptedWhileSubmitting()
+    with pytest.warns(UserWarning, match=r"interrupted: kept 3 finished trials of 8"):
+        result = random_search(fake_train, SPACE, 8, executor=executor, progress=False,
+                               warn_edges=False)
+    assert result.interrupted and [t.id for t in result.trials] == [0, 1, 2]
+    assert all(t.status == "ok" for t in result.trials)
+
+
 # --------------------------------------------------------------------------- outputs
 
 
