@@ -350,8 +350,8 @@
     playBtn.textContent = "❚❚ pause";
     playBtn.classList.add("on");
     state.playing = setInterval(() => {
-      if (state.j >= nSteps - 1) { stop(); return; }
       show(state.j + 1);
+      if (state.j >= nSteps - 1) stop();
     }, Math.max(120, Math.min(600, 12000 / nSteps)));
   }
   function stop() {
@@ -696,7 +696,7 @@
   if (notes.length) { $("note").textContent = notes.join(" "); $("note").hidden = false; }
   drawLegend();
   show(0);
-  window.tglExplorer = { data: D, state, show, select, collapse, expand, fit,
+  window.tglExplorer = { data: D, state, show, select, collapse, expand, fit, domain: ABS,
     fill: (i) => (nodeEls[i] && nodeEls[i].shape ? nodeEls[i].shape.getAttribute("fill") : null),
     edgeColour: (k) => (edgeEls[k] && edgeEls[k].path ? edgeEls[k].path.getAttribute("stroke") : null),
     index: (key) => D.nodes.findIndex((n, q) => q < D.ndraw && n.k === key) };
