@@ -7,10 +7,20 @@ import pytest
 
 import tinygrad_lite.functional as F
 from tinygrad_lite import Value, nn
-from tinygrad_lite.babysit import (BabysitReport, Verdict, accuracy, babysit,
-                                   check_initial_loss, check_overfit, check_regularization,
-                                   classify_run, expected_initial_loss, l2_penalty, lr_probe,
-                                   train)
+from tinygrad_lite.babysit import (
+    BabysitReport,
+    Verdict,
+    accuracy,
+    babysit,
+    check_initial_loss,
+    check_overfit,
+    check_regularization,
+    classify_run,
+    expected_initial_loss,
+    l2_penalty,
+    lr_probe,
+    train,
+)
 
 
 def _data(n=300, d=16, c=10, seed=0):
@@ -161,7 +171,8 @@ def test_train_accepts_a_module_and_updates_its_parameters():
 
 
 def test_accuracy():
-    assert accuracy(np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 1.0]]), [0, 1, 1]) == pytest.approx(2 / 3)
+    scores = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 1.0]])
+    assert accuracy(scores, [0, 1, 1]) == pytest.approx(2 / 3)
 
 
 def test_babysit_runs_the_checklist_in_the_lecture_order():

@@ -14,8 +14,16 @@ import pytest
 
 import tinygrad_lite.functional as F
 from tinygrad_lite import Value, gradcheck, nn, optim
-from tinygrad_lite.data import (PCA, NotFittedError, Standardize, UnsafePickleError, Whiten,
-                                ZeroCenter, load_cifar10, minibatches)
+from tinygrad_lite.data import (
+    PCA,
+    NotFittedError,
+    Standardize,
+    UnsafePickleError,
+    Whiten,
+    ZeroCenter,
+    load_cifar10,
+    minibatches,
+)
 from tinygrad_lite.nn import StateDictError
 
 V = Value
@@ -190,7 +198,7 @@ CATALOGUE = [
     ("PCA before fit", lambda t: PCA(2).transform(np.ones((2, 3))), NotFittedError,
      r"^PCA\.transform:", r"not fitted yet"),
     *[(f"{name} feature count",
-       (lambda mk: lambda t: mk().fit(np.random.default_rng(0).random((6, 3)))
+       (lambda make: lambda t: make().fit(np.random.default_rng(0).random((6, 3)))
         .transform(np.ones((2, 4))))(mk),
        ValueError, rf"^{name}\.transform:", r"fitted on samples of shape \(3,\).*\(2, 4\)")
       for name, mk in (("ZeroCenter", ZeroCenter), ("Standardize", Standardize),

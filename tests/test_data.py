@@ -92,34 +92,40 @@ def test_zero_center_per_channel_allows_other_image_sizes():
 
 
 def test_zero_center_transform_before_fit():
-    with pytest.raises(NotFittedError, match=r"ZeroCenter.transform: this ZeroCenter is not fitted yet; call fit"):
+    with pytest.raises(NotFittedError, match=r"ZeroCenter.transform: this ZeroCenter is not fitted "
+                                             r"yet; call fit"):
         ZeroCenter().transform(np.zeros((2, 3)))
     assert issubclass(NotFittedError, RuntimeError)
 
 
 def test_zero_center_wrong_trailing_shape():
     zc = ZeroCenter().fit(np.zeros((4, 3, 4, 4)))
-    with pytest.raises(ValueError, match=r"ZeroCenter.transform: fitted on samples of shape \(3, 4, 4\).*got X of shape \(2, 3, 5, 5\)"):
+    with pytest.raises(ValueError, match=r"ZeroCenter.transform: fitted on samples of shape \(3, "
+                                         r"4, 4\).*got X of shape \(2, 3, 5, 5\)"):
         zc.transform(np.zeros((2, 3, 5, 5)))
     zc2 = ZeroCenter().fit(np.zeros((4, 3)))
-    with pytest.raises(ValueError, match=r"ZeroCenter.transform: fitted on samples of shape \(3,\).*\(2, 4\)"):
+    with pytest.raises(ValueError, match=r"ZeroCenter.transform: fitted on samples of shape "
+                                         r"\(3,\).*\(2, 4\)"):
         zc2.transform(np.zeros((2, 4)))
 
 
 def test_zero_center_wrong_channel_count():
     zc = ZeroCenter(per_channel=True).fit(np.zeros((4, 3, 2, 2)))
-    with pytest.raises(ValueError, match=r"ZeroCenter.transform: fitted on 3 channels.*\(2, 4, 2, 2\)"):
+    with pytest.raises(ValueError, match=r"ZeroCenter.transform: fitted on 3 channels.*\(2, 4, 2, "
+                                         r"2\)"):
         zc.transform(np.zeros((2, 4, 2, 2)))
 
 
 def test_zero_center_bad_inputs():
-    with pytest.raises(ValueError, match=r"ZeroCenter.fit: expected an array of shape \(N, \.\.\.\) with at least 2 dims, got shape \(5,\)"):
+    with pytest.raises(ValueError, match=r"ZeroCenter.fit: expected an array of shape \(N, "
+                                         r"\.\.\.\) with at least 2 dims, got shape \(5,\)"):
         ZeroCenter().fit(np.zeros(5))
     with pytest.raises(ValueError, match=r"per_channel=True needs 4-D input.*got shape \(4, 3\)"):
         ZeroCenter(per_channel=True).fit(np.zeros((4, 3)))
     with pytest.raises(ValueError, match=r"ZeroCenter.fit: X has 0 rows \(shape \(0, 3\)\)"):
         ZeroCenter().fit(np.zeros((0, 3)))
-    with pytest.raises(ValueError, match=r"ZeroCenter: channel_axis must be 1 \(NCHW\) or -1 \(NHWC\), got 2"):
+    with pytest.raises(ValueError, match=r"ZeroCenter: channel_axis must be 1 \(NCHW\) or -1 "
+                                         r"\(NHWC\), got 2"):
         ZeroCenter(per_channel=True, channel_axis=2)
 
 
@@ -180,12 +186,15 @@ def test_standardize_float32_stays_float32():
 
 
 def test_standardize_errors():
-    with pytest.raises(NotFittedError, match=r"Standardize.transform: this Standardize is not fitted yet; call fit"):
+    with pytest.raises(NotFittedError, match=r"Standardize.transform: this Standardize is not "
+                                             r"fitted yet; call fit"):
         Standardize().transform(np.zeros((2, 2)))
     st = Standardize().fit(np.ones((3, 4)))
-    with pytest.raises(ValueError, match=r"Standardize.transform: fitted on samples of shape \(4,\).*got X of shape \(3, 5\)"):
+    with pytest.raises(ValueError, match=r"Standardize.transform: fitted on samples of shape "
+                                         r"\(4,\).*got X of shape \(3, 5\)"):
         st.transform(np.ones((3, 5)))
-    with pytest.raises(ValueError, match=r"Standardize.fit: expected a 2-D array \(N, D\), got shape \(2, 3, 4\); flatten"):
+    with pytest.raises(ValueError, match=r"Standardize.fit: expected a 2-D array \(N, D\), got "
+                                         r"shape \(2, 3, 4\); flatten"):
         Standardize().fit(np.ones((2, 3, 4)))
     with pytest.raises(ValueError, match=r"Standardize.fit: X has 0 rows"):
         Standardize().fit(np.ones((0, 4)))
@@ -249,15 +258,20 @@ def test_pca_float32_and_errors():
     Z = pca.transform(X)
     assert Z.dtype == np.float32
     assert pca.inverse_transform(Z).dtype == np.float32
-    with pytest.raises(NotFittedError, match=r"PCA.transform: this PCA is not fitted yet; call fit"):
+    with pytest.raises(NotFittedError,
+                       match=r"PCA.transform: this PCA is not fitted yet; call fit"):
         PCA(2).transform(X)
-    with pytest.raises(ValueError, match=r"PCA.fit: n_components=6 exceeds the number of features D=5"):
+    with pytest.raises(ValueError, match=r"PCA.fit: n_components=6 exceeds the number of features "
+                                         r"D=5"):
         PCA(6).fit(X)
-    with pytest.raises(ValueError, match=r"PCA.transform: fitted on samples of shape \(5,\).*got X of shape \(4, 4\)"):
+    with pytest.raises(ValueError, match=r"PCA.transform: fitted on samples of shape \(5,\).*got X "
+                                         r"of shape \(4, 4\)"):
         pca.transform(np.zeros((4, 4)))
-    with pytest.raises(ValueError, match=r"PCA.inverse_transform: expected Z of shape \(N, 3\).*got shape \(4, 2\)"):
+    with pytest.raises(ValueError, match=r"PCA.inverse_transform: expected Z of shape \(N, "
+                                         r"3\).*got shape \(4, 2\)"):
         pca.inverse_transform(np.zeros((4, 2)))
-    with pytest.raises(ValueError, match=r"PCA.fit: expected a 2-D array \(N, D\), got shape \(10,\)"):
+    with pytest.raises(ValueError, match=r"PCA.fit: expected a 2-D array \(N, D\), got shape "
+                                         r"\(10,\)"):
         PCA(1).fit(np.zeros(10))
     with pytest.raises(ValueError, match=r"PCA.fit: X has 0 rows"):
         PCA(1).fit(np.zeros((0, 3)))
@@ -310,13 +324,17 @@ def test_whiten_float32_singular_and_errors():
     singular = np.c_[X, X[:, :1]]  # a repeated column: covariance is singular
     Zs = Whiten(eps=1e-5).fit_transform(singular.astype(np.float64))
     assert np.isfinite(Zs).all()
-    with pytest.raises(ValueError, match=r"Whiten.fit: the covariance of X \(shape \(4000, 6\)\) is singular.*use eps > 0"):
+    with pytest.raises(ValueError, match=r"Whiten.fit: the covariance of X \(shape \(4000, 6\)\) "
+                                         r"is singular.*use eps > 0"):
         Whiten(eps=0.0).fit(np.c_[np.zeros((4000, 1)), X.astype(np.float64)[:, :5]])
-    with pytest.raises(NotFittedError, match=r"Whiten.transform: this Whiten is not fitted yet; call fit"):
+    with pytest.raises(NotFittedError, match=r"Whiten.transform: this Whiten is not fitted yet; "
+                                             r"call fit"):
         Whiten().transform(X)
-    with pytest.raises(ValueError, match=r"Whiten.transform: fitted on samples of shape \(5,\).*got X of shape \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"Whiten.transform: fitted on samples of shape "
+                                         r"\(5,\).*got X of shape \(2, 3\)"):
         Whiten().fit(X).transform(np.zeros((2, 3)))
-    with pytest.raises(ValueError, match=r"Whiten.fit: expected a 2-D array \(N, D\), got shape \(3, 2, 2\)"):
+    with pytest.raises(ValueError, match=r"Whiten.fit: expected a 2-D array \(N, D\), got shape "
+                                         r"\(3, 2, 2\)"):
         Whiten().fit(np.zeros((3, 2, 2)))
     with pytest.raises(ValueError, match=r"Whiten: eps must be finite and >= 0"):
         Whiten(eps=-1)
@@ -347,7 +365,8 @@ def test_spiral_seeding():
     a, ya = data.spiral(50, 3)
     b, yb = data.spiral(50, 3)
     np.testing.assert_array_equal(a, b)  # default seed 0: reproducible
-    np.testing.assert_array_equal(data.spiral(50, 3, rng=3)[0], data.spiral(50, 3, rng=np.random.default_rng(3))[0])
+    np.testing.assert_array_equal(data.spiral(50, 3, rng=3)[0],
+                                  data.spiral(50, 3, rng=np.random.default_rng(3))[0])
     assert not np.array_equal(data.spiral(50, 3, rng=1)[0], a)
     with pytest.raises(ValueError, match=r"spiral: n_classes must be >= 1, got 0"):
         data.spiral(10, 0)
@@ -430,7 +449,8 @@ def test_load_cifar10_accepts_parent_folder_and_other_protocols(cifar_dir, tmp_p
 
 
 class _Py2StylePickler(pickle._Pickler):
-    """Writes bytes and str as Python 2's str opcodes (SHORT_BINSTRING/BINSTRING), as cPickle did."""
+    """Writes bytes and str as Python 2's str opcodes (SHORT_BINSTRING/BINSTRING), as cPickle
+    did."""
 
     dispatch = pickle._Pickler.dispatch.copy()
 
@@ -487,7 +507,9 @@ def test_load_cifar10_refuses_os_system_pickle(cifar_dir, tmp_path):
     evil = dict(batches["data_batch_1"])
     evil[b"data"] = _SystemCall(marker)
     _write(folder / "data_batch_1", evil)
-    with pytest.raises(pickle.UnpicklingError, match=r"data_batch_1 refers to the global (posix|nt|os)\.system, which is not allowed"):
+    with pytest.raises(pickle.UnpicklingError,
+                       match=r"data_batch_1 refers to the global (posix|nt|os)\.system, which "
+                             r"is not allowed"):
         data.load_cifar10(folder)
     assert not marker.exists()
 
@@ -495,17 +517,21 @@ def test_load_cifar10_refuses_os_system_pickle(cifar_dir, tmp_path):
 def test_load_cifar10_refuses_eval_and_other_codecs(cifar_dir):
     folder, batches = cifar_dir
     _write(folder / "data_batch_4", {b"data": _EvalCall(), b"labels": []})
-    with pytest.raises(pickle.UnpicklingError, match=r"data_batch_4 refers to the global (__builtin__|builtins)\.eval"):
+    with pytest.raises(pickle.UnpicklingError, match=r"data_batch_4 refers to the global "
+                                                     r"(__builtin__|builtins)\.eval"):
         data.load_cifar10(folder)
     _write(folder / "data_batch_4", batches["data_batch_4"])
     _write(folder / "test_batch", {b"data": _Rot13Call(), b"labels": []})
-    with pytest.raises(pickle.UnpicklingError, match=r"test_batch calls _codecs.encode with encoding 'rot13'"):
+    with pytest.raises(pickle.UnpicklingError, match=r"test_batch calls _codecs.encode with "
+                                                     r"encoding 'rot13'"):
         data.load_cifar10(folder)
 
 
 def test_load_cifar10_missing_folder(tmp_path):
     missing = tmp_path / "nope"
-    with pytest.raises(FileNotFoundError, match=r"folder '.*nope' does not exist; it should hold the CIFAR-10 python version: data_batch_1.*test_batch"):
+    with pytest.raises(FileNotFoundError,
+                       match=r"folder '.*nope' does not exist; it should hold the CIFAR-10 "
+                             r"python version: data_batch_1.*test_batch"):
         data.load_cifar10(missing)
 
 
@@ -513,7 +539,8 @@ def test_load_cifar10_missing_batches(cifar_dir):
     folder, _ = cifar_dir
     (folder / "data_batch_3").unlink()
     (folder / "test_batch").unlink()
-    with pytest.raises(FileNotFoundError, match=r"missing data_batch_3, test_batch in folder .*; it should hold .*data_batch_5 and test_batch"):
+    with pytest.raises(FileNotFoundError, match=r"missing data_batch_3, test_batch in folder .*; "
+                                                r"it should hold .*data_batch_5 and test_batch"):
         data.load_cifar10(folder)
 
 
@@ -528,14 +555,17 @@ def test_load_cifar10_truncated_file(cifar_dir):
 
 def test_load_cifar10_wrong_keys_and_sizes(cifar_dir):
     folder, batches = cifar_dir
-    _write(folder / "data_batch_2", {b"images": batches["data_batch_2"][b"data"], b"labels": [0, 1, 2]})
+    _write(folder / "data_batch_2",
+           {b"images": batches["data_batch_2"][b"data"], b"labels": [0, 1, 2]})
     with pytest.raises(ValueError, match=r"data_batch_2 lacks the key\(s\) b'data'"):
         data.load_cifar10(folder)
     _write(folder / "data_batch_2", {b"data": np.zeros((3, 100), np.uint8), b"labels": [0, 1, 2]})
-    with pytest.raises(ValueError, match=r"data_batch_2 has b'data' of shape \(3, 100\); expected a uint8 array of shape \(n, 3072\)"):
+    with pytest.raises(ValueError, match=r"data_batch_2 has b'data' of shape \(3, 100\); expected "
+                                         r"a uint8 array of shape \(n, 3072\)"):
         data.load_cifar10(folder)
     _write(folder / "data_batch_2", {b"data": np.zeros((3, 3072), np.uint8), b"labels": [0, 1]})
-    with pytest.raises(ValueError, match=r"data_batch_2 has 3 images but b'labels' of shape \(2,\)"):
+    with pytest.raises(ValueError,
+                       match=r"data_batch_2 has 3 images but b'labels' of shape \(2,\)"):
         data.load_cifar10(folder)
     _write(folder / "data_batch_2", [1, 2, 3])
     with pytest.raises(ValueError, match=r"data_batch_2 holds a list, expected a dict"):
@@ -581,7 +611,8 @@ def test_minibatches_seeded_and_advancing():
 
 
 def test_minibatches_errors_raised_eagerly():
-    with pytest.raises(ValueError, match=r"minibatches: X and y have different numbers of samples: shapes \(5, 2\) and \(4,\)"):
+    with pytest.raises(ValueError, match=r"minibatches: X and y have different numbers of samples: "
+                                         r"shapes \(5, 2\) and \(4,\)"):
         data.minibatches(np.zeros((5, 2)), np.zeros(4), 2)
     with pytest.raises(ValueError, match=r"minibatches: batch_size must be >= 1, got 0"):
         data.minibatches(np.zeros((5, 2)), np.zeros(5), 0)
@@ -600,7 +631,8 @@ def test_train_val_split():
     np.testing.assert_array_equal(again[3], y_val)  # seeded by default
     other = data.train_val_split(X, y, val_fraction=0.25, rng=1)
     assert not np.array_equal(other[3], y_val)
-    with pytest.raises(ValueError, match=r"train_val_split: val_fraction must be strictly between 0 and 1, got 1.5"):
+    with pytest.raises(ValueError, match=r"train_val_split: val_fraction must be strictly between "
+                                         r"0 and 1, got 1.5"):
         data.train_val_split(X, y, val_fraction=1.5)
     with pytest.raises(ValueError, match=r"leaves 3 for training and 0 for validation"):
         data.train_val_split(X[:3], y[:3], val_fraction=0.1)

@@ -190,7 +190,8 @@ def test_float32_end_to_end_through_a_network():
         h = F.linear(Value(X), W1, b1)
         a = F.prelu(h, alpha) * 0.5 + F.tanh(h) - F.sigmoid(h) / 2.0 + F.elu(h) ** 2
         s = F.maxout(F.linear(a, W2).reshape(8, 3, 1).transpose(0, 2, 1), 1).sum(axis=1)
-        loss = F.softmax_cross_entropy(s, y) + F.svm_loss(s, y) + F.mse_loss(F.softmax(s), F.log_softmax(s).exp())
+        loss = (F.softmax_cross_entropy(s, y) + F.svm_loss(s, y)
+                + F.mse_loss(F.softmax(s), F.log_softmax(s).exp()))
         loss = loss + (W1 * W1).sum() * 1e-3 + s.max() * 0.0 + s.mean() * 0.0
         loss.backward()
     nodes = backward_order(loss)

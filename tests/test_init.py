@@ -6,7 +6,6 @@ import pytest
 
 from tinygrad_lite import init
 
-
 # ---------------------------------------------------------------- fans
 
 @pytest.mark.parametrize(
@@ -99,7 +98,8 @@ def test_seeded_reproducibility(name):
 
 
 def test_int_seed_accepted():
-    np.testing.assert_array_equal(init.he((3, 3), rng=5), init.he((3, 3), rng=np.random.default_rng(5)))
+    np.testing.assert_array_equal(init.he((3, 3), rng=5),
+                                  init.he((3, 3), rng=np.random.default_rng(5)))
 
 
 def test_shared_generator_advances():
@@ -133,12 +133,14 @@ def test_get_callable_passthrough():
 
 
 def test_get_unknown_name_lists_valid_names():
-    with pytest.raises(ValueError, match=r"unknown initialisation 'kaiming'.*'xavier'.*'glorot'.*'he'.*'normal'.*'zeros'"):
+    with pytest.raises(ValueError, match=r"unknown initialisation "
+                                         r"'kaiming'.*'xavier'.*'glorot'.*'he'.*'normal'.*'zeros'"):
         init.get("kaiming")
 
 
 def test_get_rejects_non_callable():
-    with pytest.raises(ValueError, match=r"init.get: expected a name or a callable, got int.*'xavier'"):
+    with pytest.raises(ValueError, match=r"init.get: expected a name or a callable, got "
+                                         r"int.*'xavier'"):
         init.get(3)
 
 

@@ -13,7 +13,6 @@ import tinygrad_lite.functional as F
 from tinygrad_lite import Value, gradcheck
 from tinygrad_lite.testing import arrays
 
-
 # ---------------------------------------------------------------- references (plain loops)
 
 def conv2d_reference(x, w, b, stride, padding):

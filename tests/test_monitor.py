@@ -8,11 +8,19 @@ import pytest
 
 import tinygrad_lite.functional as F
 from tinygrad_lite import Value, nn, no_grad
-from tinygrad_lite.monitor import (ActivationStats, History, Monitor, UpdateRatioWarning,
-                                   activation_stats, grad_norms, graph_activations,
-                                   named_params, param_norms, update_ratios,
-                                   watch_activations)
-
+from tinygrad_lite.monitor import (
+    ActivationStats,
+    History,
+    Monitor,
+    UpdateRatioWarning,
+    activation_stats,
+    grad_norms,
+    graph_activations,
+    named_params,
+    param_norms,
+    update_ratios,
+    watch_activations,
+)
 
 # ------------------------------------------------------------------ activation_stats
 

@@ -264,7 +264,7 @@ def test_state_dict_round_trip_in_memory_and_through_npz(tmp_path):
     src(np.random.default_rng(0).standard_normal((8, 2)))  # move the running statistics
     dst = mlp(rng=99)
     dst.load_state_dict(src.state_dict())
-    for (n1, a), (n2, b) in zip(src.state_dict().items(), dst.state_dict().items()):
+    for (n1, a), (n2, b) in zip(src.state_dict().items(), dst.state_dict().items(), strict=True):
         assert n1 == n2
         np.testing.assert_array_equal(a, b)
     path = tmp_path / "model.npz"

@@ -53,7 +53,8 @@ def test_adam_bias_correction_makes_a_constant_gradient_step_lr():
     for _ in range(3):
         p.grad = np.array([3.0, -0.5])
         opt.step()
-    np.testing.assert_allclose(p.data, [1.0 - 0.03 * 3 / (3 + 1e-8), 1.0 + 0.03 * 0.5 / (0.5 + 1e-8)])
+    np.testing.assert_allclose(p.data, [1.0 - 0.03 * 3 / (3 + 1e-8),
+                                        1.0 + 0.03 * 0.5 / (0.5 + 1e-8)])
     assert opt.state[p]["step"] == 3
 
 

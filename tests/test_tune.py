@@ -14,8 +14,17 @@ import numpy as np
 import pytest
 
 from tinygrad_lite.tune import (
-    Choice, EdgeWarning, IntUniform, LogUniform, SearchResult, Trial, Uniform,
-    coarse_to_fine, grid_search, random_search, run_trial,
+    Choice,
+    EdgeWarning,
+    IntUniform,
+    LogUniform,
+    SearchResult,
+    Trial,
+    Uniform,
+    coarse_to_fine,
+    grid_search,
+    random_search,
+    run_trial,
 )
 
 BEST_LOG_LR = -2.5
@@ -104,7 +113,8 @@ def test_log_uniform_is_uniform_in_log_space():
     space = LogUniform(1e-6, 1.0)
     logs = np.log10([space.sample(rng) for _ in range(12000)])
     counts, _ = np.histogram(logs, bins=6, range=(-6, 0))
-    # each decade gets a sixth of the samples; a linear-uniform sampler would put ~90% in the top one
+    # each decade gets a sixth of the samples; a linear-uniform sampler would put ~90% in the
+    # top one
     np.testing.assert_allclose(counts / len(logs), 1 / 6, atol=0.02)
 
 
@@ -218,7 +228,8 @@ def test_failed_trial_is_recorded_and_others_finish():
 def test_objective_returning_a_non_dict_fails_clearly():
     trial = run_trial(returns_a_number, 0, {})
     assert trial.status == "failed"
-    assert trial.error == "TypeError: objective returned float; expected a dict of final metrics or None"
+    assert trial.error == ("TypeError: objective returned float; expected a dict of final "
+                           "metrics or None")
 
 
 def test_missing_metric_warns():
@@ -233,7 +244,8 @@ def test_missing_metric_warns():
 
 def test_edge_warning_when_optimum_lies_outside_the_range():
     space = {"lr": LogUniform(1e-2, 1e-1)}  # the optimum 10**-2.5 lies below
-    with pytest.warns(EdgeWarning, match=r"best lr=.* lower 10% of LogUniform\(0.01, 0.1\).*widen it below 0.01"):
+    with pytest.warns(EdgeWarning, match=r"best lr=.* lower 10% of LogUniform\(0.01, 0.1\).*"
+                                         r"widen it below 0.01"):
         result = random_search(fake_train, space, 12, executor="serial", progress=False)
     assert len(result.edge_warnings()) == 1
 
@@ -267,7 +279,8 @@ def test_grid_search_counts_per_axis():
     result = grid_search(fake_train, space, {"lr": 3}, executor="serial", progress=False,
                          warn_edges=False, fixed={"epochs": 2})
     assert len(result.trials) == 6  # 3 learning rates x both options
-    assert [t.config["lr"] for t in result.trials[::2]] == pytest.approx([1e-4, 1e-2 / 10 ** 0.5, 1e-1])
+    lrs = [t.config["lr"] for t in result.trials[::2]]
+    assert lrs == pytest.approx([1e-4, 1e-2 / 10 ** 0.5, 1e-1])
     assert all(t.config["epochs"] == 2 for t in result.trials)
 
 

@@ -129,7 +129,7 @@ def _check_forward(ctx, v):
 def _check_backward(ctx, node, grads):
     """Raise if a gradient that ``node``'s op sends to its inputs holds NaN/inf (engine hook)."""
     bad = []
-    for i, (p, g) in enumerate(zip(ctx.parents, grads)):
+    for i, (p, g) in enumerate(zip(ctx.parents, grads, strict=True)):
         if g is None or not p.requires_grad:
             continue
         gn, gi = _bad_counts(g)

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import functional as F
+from ._json import to_jsonable
 from .engine import Value
 from .function import no_grad
 from .monitor import named_params
@@ -75,13 +76,10 @@ class Verdict:
         return f"[{self.status.upper()}] {self.check}: {self.message}"
 
     def to_dict(self) -> dict:
-        def clean(v):
-            if isinstance(v, (float, np.floating)):
-                return float(v) if math.isfinite(v) else None
-            return v.item() if isinstance(v, np.generic) else v
-        return {"check": self.check, "status": self.status, "passed": self.passed,
-                "claim": self.claim, "numbers": {k: clean(v) for k, v in self.numbers.items()},
-                "message": self.message, "history": [clean(v) for v in self.history]}
+        """Plain JSON-able data; NaN and inf become None."""
+        return to_jsonable({"check": self.check, "status": self.status, "passed": self.passed,
+                            "claim": self.claim, "numbers": self.numbers,
+                            "message": self.message, "history": self.history})
 
 
 @dataclass
@@ -132,7 +130,8 @@ def _unpack(model, who):
     """(forward, params dict) from an nn.Module, a (forward, params) tuple, or a callable."""
     if isinstance(model, tuple):
         if len(model) != 2 or not callable(model[0]):
-            raise TypeError(f"{who}: a model tuple must be (forward, params), got {len(model)} items")
+            raise TypeError(f"{who}: a model tuple must be (forward, params), got {len(model)} "
+                            f"items")
         return model[0], named_params(model[1])
     if not callable(model):
         raise TypeError(f"{who}: model must be callable (X -> scores), an nn.Module, or a tuple "

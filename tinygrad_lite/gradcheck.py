@@ -90,7 +90,8 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
             worst = np.unravel_index(np.argmax(np.where(bad, err, -1.0)), v.shape) if v.ndim else ()
             name = repr(v.label) if v.label is not None else f"at position {pos}"
             failures.append(
-                f"gradcheck of {op}: input {name} (shape {v.shape}) at index {tuple(int(i) for i in worst)}: "
+                f"gradcheck of {op}: input {name} (shape {v.shape}) at index "
+                f"{tuple(int(i) for i in worst)}: "
                 f"analytic {analytic[worst]:.6g}, numeric {numeric[worst]:.6g}, relative error "
                 f"{rel[worst]:.3g} (atol={atol:g}, rtol={rtol:g}); {int(bad.sum())} of {v.size} "
                 f"elements out of tolerance")

@@ -24,7 +24,8 @@ __all__ = ["fans", "zeros", "normal", "xavier", "glorot", "he", "get", "NAMES"]
 
 
 def _shape_tuple(shape, fn_name):
-    """Normalise an int or a sequence of ints to a tuple of positive ints, or raise naming fn_name."""
+    """Normalise an int or a sequence of ints to a tuple of positive ints, or raise naming
+    fn_name."""
     try:
         dims = (operator.index(shape),)
     except TypeError:

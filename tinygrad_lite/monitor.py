@@ -35,13 +35,13 @@ Depends on numpy and the engine only.
 """
 from __future__ import annotations
 
-import math
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._json import to_jsonable
 from .engine import Value, backward_order
 
 __all__ = [
@@ -185,7 +185,7 @@ class ActivationWatcher:
     that layer, one per forward pass; ``last()`` maps each layer to its latest.
     """
 
-    def __init__(self, model, modules="activations", **kwargs):
+    def __init__(self, model, modules="activations", **kwargs) -> None:
         if not hasattr(model, "named_modules"):
             raise TypeError(
                 f"watch_activations: {type(model).__name__} has no named_modules(); pass an "
@@ -274,7 +274,7 @@ def named_params(params) -> dict[str, Value]:
     return out
 
 
-def grad_norms(params) -> dict[str, float]:
+def grad_norms(params) -> dict[str, float | None]:
     """The L2 norm of each parameter's gradient (None where no backward pass reached it).
 
     norm = sqrt(sum(grad ** 2))
@@ -289,13 +289,13 @@ def param_norms(params) -> dict[str, float]:
     return {name: float(np.linalg.norm(p.data)) for name, p in named_params(params).items()}
 
 
-def update_ratios(before: dict, params) -> dict[str, float]:
+def update_ratios(before: dict, params) -> dict[str, float | None]:
     """||W_after - W_before|| / ||W_before|| for each parameter (the lecture: about 1e-3).
 
     before: name -> array, taken before the update (e.g. {n: p.data.copy() for ...}).
     A parameter whose norm was 0 before (a bias at its zero init) gets None.
     """
-    out = {}
+    out: dict[str, float | None] = {}
     for name, p in named_params(params).items():
         if name not in before:
             continue
@@ -340,15 +340,7 @@ class History:
 
     def to_dict(self) -> dict:
         """Plain JSON-able data; NaN and inf become None."""
-        def clean(x):
-            if isinstance(x, dict):
-                return {k: clean(v) for k, v in x.items()}
-            if isinstance(x, (list, tuple)):
-                return [clean(v) for v in x]
-            if isinstance(x, (float, np.floating)):
-                return float(x) if math.isfinite(x) else None
-            return x.item() if isinstance(x, np.generic) else x
-        return clean({k: getattr(self, k) for k in self.__dataclass_fields__})
+        return to_jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
 
 
 def _item(x):

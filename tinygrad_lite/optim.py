@@ -30,7 +30,8 @@ def _number(value, name, where, low=0.0, high=None, high_open=False):
         x = float(value)
     except (TypeError, ValueError):
         raise TypeError(f"{where}: {name} must be a number, got {type(value).__name__}") from None
-    if not math.isfinite(x) or x < low or (high is not None and (x >= high if high_open else x > high)):
+    above = high is not None and (x >= high if high_open else x > high)
+    if not math.isfinite(x) or x < low or above:
         bound = "" if high is None else f" and {'<' if high_open else '<='} {high}"
         raise ValueError(f"{where}: {name} must be >= {low}{bound}, got {value}")
     return x
@@ -108,7 +109,7 @@ class Optimizer:
             for p, g in todo:
                 w = self._weight(p)
                 new.append(w - self._update(p, w, self._grad(p, g)))
-            for (p, _), value in zip(todo, new):
+            for (p, _), value in zip(todo, new, strict=True):
                 if p.ndim == 0:
                     p.data = float(value) if p.dtype == np.float64 else np.asarray(value, p.dtype)
                 else:

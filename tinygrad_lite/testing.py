@@ -36,7 +36,8 @@ def broadcastable_shapes(shape=None, num_shapes=2, min_dims=0, max_dims=3, min_s
     front and sizes set to 1 at random).
     """
     if shape is not None:
-        return hnp.broadcastable_shapes(shape, min_dims=min_dims, max_dims=max(max_dims, len(shape)),
+        return hnp.broadcastable_shapes(shape, min_dims=min_dims,
+                                        max_dims=max(max_dims, len(shape)),
                                         min_side=min_side, max_side=max_side)
     return hnp.mutually_broadcastable_shapes(num_shapes=num_shapes, min_dims=min_dims,
                                              max_dims=max_dims, min_side=min_side,
