@@ -1,17 +1,28 @@
-"""Value: one class for scalars and tensors, and the iterative backward pass.
+"""Value: one class for scalars and tensors; building a node; the iterative backward pass.
 
 A Value holds ``.data`` (an ndarray; 0-d for a scalar), ``.grad`` (None until a backward pass
-reaches it) and, when an op made it, ``_ctx``: the op's context, which holds the parents.
+reaches it) and, when an op made it, ``.ctx``: the op's context (an instance of the op's
+:class:`~tinygrad_lite.function.Function` class), which holds the inputs and what the op saved.
 
-Scalars of dtype float64 are kept internally as Python floats and ops on them run on Python
-floats; ``.data`` and ``.grad`` turn them into 0-d arrays when read, so the difference never
-shows. A scalar op's output Value keeps the op, its inputs and two saved numbers in its own
-slots, and its context is built only when someone reads ``_ctx`` (a drawing, anomaly mode):
-one object per op and no reference cycle, so a graph is freed by reference counting alone
-and the garbage collector has little to scan (micrograd's closures make it spend most of its
-time there).
+How the engine stays fast without a second copy of any formula:
+
+* Scalars of dtype float64 are kept as Python floats, and elementwise ops run their one
+  ``forward``/``backward`` on them with ``ctx.xp = floatmath`` (Python's math), as micrograd
+  does; ``.data`` and ``.grad`` turn them into 0-d arrays when read, so this never shows.
+* An elementwise op's output Value keeps the op class, its inputs and up to three saved values
+  in its own slots: one object per op and no reference cycle, so a graph is freed by
+  reference counting alone and the garbage collector has little to scan. The context is
+  rebuilt from those slots (by code generated per op class) when backward, a drawing or a
+  debugger needs it, and the op's own ``backward`` runs on it.
+* Every other op keeps its context in the output Value.
 
 Every graph walk is iterative: a chain a million ops deep backpropagates without recursion.
+
+Data changed through the library (``v.data = ...``, an optimizer step) after an op saved it
+for backward is caught at backward: each change takes a stamp from the same counter as node
+creation, so "changed after this node was made" is one comparison (PyTorch's version counter).
+Changes written straight into the numpy array (``v.data[:] = 0``) are caught only inside
+``detect_anomaly()``, which keeps a copy of every saved array and compares it at backward.
 """
 from __future__ import annotations
 
@@ -20,14 +31,21 @@ from operator import attrgetter
 
 import numpy as np
 
-from .function import Function, _mode, no_grad, unbroadcast
+from .function import Function, _mode, floatmath, no_grad, unbroadcast
 
-__all__ = ["Value", "no_grad", "backward_order"]
+__all__ = ["Value", "no_grad", "backward_order", "apply", "RemovableHandle"]
 
 _float = float
-_next_id = itertools.count(1).__next__
+_next_id = itertools.count(1).__next__  # creation order of nodes, and stamps of data changes
 _ndarray = np.ndarray
 _f64 = np.dtype(np.float64)
+_new = object.__new__
+
+
+class _Changes:
+    """The stamp of the most recent data change made through the library (0: none yet)."""
+
+    last = 0
 
 
 def _to_array(data, dtype=None, who="Value"):
@@ -45,6 +63,27 @@ def _to_array(data, dtype=None, who="Value"):
     return arr
 
 
+def _storage(arr):
+    """How a Value stores an array: a 0-d float64 array as a Python float (the fast path)."""
+    return _float(arr) if arr.ndim == 0 and arr.dtype == _f64 else arr
+
+
+class RemovableHandle:
+    """What ``Value.register_hook`` returns: ``handle.remove()`` unregisters the hook."""
+
+    __slots__ = ("_value", "_key")
+
+    def __init__(self, value, key):
+        self._value, self._key = value, key
+
+    def remove(self):
+        hooks = self._value._hooks
+        if hooks and self._key in hooks:
+            del hooks[self._key]
+            if not hooks:
+                self._value._hooks = None
+
+
 class Value:
     """A node of the graph: a scalar or a tensor, with its gradient.
 
@@ -55,34 +94,39 @@ class Value:
     * ``.grad``: None until a backward pass reaches this Value; then an array of ``.data``'s
       shape and dtype. Gradients accumulate across backward calls until ``zero_grad()``.
       An all-zero array means "reached, and the gradient is zero" (a dead unit).
-    * ``.op``: the op that made it ("" for a leaf); ``.parents``: its inputs, in order.
+    * ``.op``: the op that made it ("" for a leaf); ``.parents``: its inputs, in order;
+      ``.ctx``: the op's context (None for a leaf).
     """
 
-    # _c: the op's context (None for a leaf, and for a scalar node until someone asks);
-    # _op, _p0, _p1, _s0, _s1: a scalar node's op class, inputs and two saved floats, kept in
-    # the Value itself so that a scalar op allocates one object, not three;
-    # _id: creation order, so sorting by it is a topological order of any graph
-    __slots__ = ("_data", "_grad", "requires_grad", "label", "_c", "_op", "_p0", "_p1", "_s0",
-                 "_s1", "_pass", "_id", "__weakref__")
-    __array_ufunc__ = None  # ndarray (op) Value defers to Value's reflected operators
+    # _data: a Python float (float64 scalar) or an ndarray; _grad: likewise, or None.
+    # _op: the op class (None for a leaf). _c: the kept context, or None.
+    # An elementwise node keeps its inputs in _p0, _p1 (a number or array constant stays bare)
+    # and its saved values in _s0.._s2, with _kw its keyword arguments and _ng the inputs'
+    # needs_input_grad; its context is built from these on request.
+    # _id: creation order, so sorting by it is a topological order of any graph.
+    # _version: stamp of the last change to _data through the library. _pass: the gradient
+    # pending during a backward pass. _hooks: {key: fn} registered by register_hook.
+    __slots__ = ("_data", "_grad", "requires_grad", "label", "_op", "_c", "_p0", "_p1", "_s0",
+                 "_s1", "_s2", "_kw", "_ng", "_id", "_version", "_pass", "_hooks",
+                 "__weakref__")
 
     def __init__(self, data, requires_grad=True, label=None, dtype=None):
         if isinstance(data, Value):
             data = data.data
-        if dtype is None and type(data) in (float, int) or isinstance(data, np.float64):
+        if dtype is None and (type(data) in (float, int) or isinstance(data, np.float64)):
             data = _float(data)
         else:
-            data = _to_array(data, dtype)
-            if data.ndim == 0 and data.dtype == _f64:
-                data = _float(data)
+            data = _storage(_to_array(data, dtype))
         self._data = data
         self._grad = None
         self.requires_grad = bool(requires_grad)
         self.label = label
-        self._c = None
         self._op = None
-        self._pass = None
+        self._c = None
         self._id = _next_id()
+        self._version = 0
+        self._pass = None
+        self._hooks = None
 
     # -- data and grad ---------------------------------------------------------------------
     @property
@@ -98,11 +142,14 @@ class Value:
             value = value.data
         if not (type(value) is _ndarray and value.dtype.kind == "f"):  # float arrays: no copy
             value = _to_array(value, None if isinstance(value, np.ndarray) else self.dtype)
-        if value.ndim == 0 and value.dtype == _f64:
-            # as in __init__: reading .data materialized an array, but ``p.data -= lr * p.grad``
-            # must not leave the scalar off the fast float path for every later op
-            value = _float(value)
-        self._data = value
+        # as in __init__: ``p.data -= lr * p.grad`` keeps a scalar on the fast float path
+        self._data = _storage(value)
+        self._mark_changed()
+
+    def _mark_changed(self):
+        """Record that this Value's data changed (the data setter and optimizers call it), so
+        that a backward through an op that saved the old data raises instead of being wrong."""
+        self._version = _Changes.last = _next_id()
 
     @property
     def grad(self):
@@ -143,42 +190,62 @@ class Value:
         d = self._data
         return _f64 if type(d) is _float else d.dtype
 
+    # -- the graph -------------------------------------------------------------------------
     @property
     def op(self) -> str:
-        if self._op is not None:
-            return self._op.op
-        ctx = self._c
-        return "" if ctx is None else ctx.op
+        return "" if self._op is None else self._op.op
 
     @property
     def parents(self) -> tuple:
+        if self._c is not None:
+            return self._c.parents
         if self._op is not None:
-            return _scalar_parents(self)
-        ctx = self._c
-        return () if ctx is None else ctx.parents
+            return _slot_parents(self)
+        return ()
 
     @property
     def is_leaf(self) -> bool:
-        return self._c is None and self._op is None
+        return self._op is None
 
     @property
     def ctx(self):
-        """The op's context (a Function instance), None for a leaf. A scalar node keeps its
-        inputs and saved numbers in its own slots; its context is built on first request."""
+        """The op's context (an instance of the op's Function class), None for a leaf.
+
+        Its repr shows the op, the inputs and what forward saved; ``ctx.local_grad(i)`` and
+        ``ctx.input_grads(g)`` recompute the op's gradients for drawings. An elementwise
+        node keeps its state in its own slots; its context is built on first request."""
         ctx = self._c
         if ctx is None and self._op is not None:
-            ctx = self._c = _scalar_context(self)
+            ctx = self._c = _slot_context(self, for_drawing=True)
         return ctx
 
     grad_fn = ctx  # PyTorch's name
-    _ctx = ctx  # the name viz used before ``ctx`` was public
+    _ctx = ctx  # the name used before ``ctx`` was public
 
-    def named(self, label: str) -> "Value":
+    def named(self, label: str) -> Value:
         """Set the label shown in reprs and drawings and return this same Value:
         ``h = (x @ W).named("h1")``."""
         self.label = label
         return self
 
+    def register_hook(self, fn) -> RemovableHandle:
+        """Call ``fn(grad)`` when this Value's gradient is complete in a backward pass.
+
+        As in PyTorch: on leaves and interior nodes alike; an array ``fn`` returns replaces
+        the gradient (it is what ``.grad`` accumulates and what flows on to the inputs);
+        None leaves it unchanged. Returns a handle whose ``remove()`` unregisters ``fn``."""
+        if not callable(fn):
+            raise TypeError(f"register_hook: expected a callable, got {type(fn).__name__}")
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: this Value does not require grad, so no "
+                               "gradient will ever reach it")
+        if self._hooks is None:
+            self._hooks = {}
+        key = _next_id()
+        self._hooks[key] = fn
+        return RemovableHandle(self, key)
+
+    # -- conversions -----------------------------------------------------------------------
     def item(self) -> float:
         d = self._data
         if type(d) is _float:
@@ -187,16 +254,30 @@ class Value:
             raise ValueError(f"item: only a one-element Value converts to a number, not shape {d.shape}")
         return d.item()
 
+    def __float__(self):
+        return _float(self._one("float"))
+
+    def __int__(self):
+        return int(self._one("int"))
+
+    def __format__(self, spec):
+        if not spec:
+            return repr(self)
+        return format(self._one("format"), spec)
+
+    def _one(self, who):
+        if self.size != 1:
+            raise TypeError(f"{who}(): only a one-element Value converts to a number, not shape "
+                            f"{self.shape}; use .data for the array")
+        return self.item()
+
     def numpy(self) -> np.ndarray:
         """The data as an ndarray (shared, not copied)."""
         return self.data
 
-    def detach(self) -> "Value":
+    def detach(self) -> Value:
         """A new leaf sharing this Value's data, cut from the graph (requires_grad=False)."""
-        v = Value.__new__(Value)
-        v._data, v._grad, v.requires_grad, v.label, v._c, v._op, v._pass, v._id = (
-            self._data, None, False, self.label, None, None, None, _next_id())
-        return v
+        return _leaf(self._data, self.label)
 
     def __len__(self):
         if self.ndim == 0:
@@ -223,6 +304,38 @@ class Value:
             parts.append("requires_grad=False")
         return f"Value({', '.join(parts)})"
 
+    # -- numpy interoperability --------------------------------------------------------------
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(v)``: the data of a Value that needs no gradient; for one that does, a
+        TypeError (as PyTorch), since numpy would silently cut the graph."""
+        if self.requires_grad:
+            raise TypeError(
+                "np.asarray() of a Value that requires grad would cut it from the graph; use "
+                "v.data (or v.numpy()) for the numbers, v.detach() for a constant Value, or "
+                "the Value's own methods (v.exp(), v.sum(), ...) to keep the gradient")
+        d = self.data
+        if dtype is not None and d.dtype != dtype:
+            return d.astype(dtype)
+        return d.copy() if copy else d
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """``ndarray * Value`` and ``np.exp(v)``: run the matching op, keeping the graph."""
+        fn = _UFUNCS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
+        if fn is None:
+            name = _METHOD_HINT.get(ufunc.__name__)
+            hint = f"use {name}" if name else "use v.data for the numbers (no gradient)"
+            raise TypeError(f"np.{ufunc.__name__} on a Value is not supported: {hint}")
+        return fn(*inputs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        """``np.mean(v)``, ``np.sum(v)`` ...: the Value's method where one exists."""
+        name = func.__name__
+        method = _FUNCTIONS.get(name)
+        if method is not None and args and args[0] is self and len(args) == 1:
+            return getattr(self, method)(**kwargs)
+        hint = f"v.{method}()" if method else "v.data for the numbers (no gradient)"
+        raise TypeError(f"np.{name} on a Value is not supported: use {hint}")
+
     # -- backward --------------------------------------------------------------------------
     def backward(self, grad=None):
         """Backpropagate from this Value into every Value it depends on.
@@ -234,40 +347,40 @@ class Value:
 
     # -- operators -------------------------------------------------------------------------
     def __add__(self, other):
-        return _scalar2(_Add, self, other, False)
+        return apply(_ops.Add, (self, other))
 
     def __radd__(self, other):
-        return _scalar2(_Add, self, other, True)
+        return apply(_ops.Add, (other, self))
 
     def __sub__(self, other):
-        return _scalar2(_Sub, self, other, False)
+        return apply(_ops.Sub, (self, other))
 
     def __rsub__(self, other):
-        return _scalar2(_Sub, self, other, True)
+        return apply(_ops.Sub, (other, self))
 
     def __mul__(self, other):
-        return _scalar2(_Mul, self, other, False)
+        return apply(_ops.Mul, (self, other))
 
     def __rmul__(self, other):
-        return _scalar2(_Mul, self, other, True)
+        return apply(_ops.Mul, (other, self))
 
     def __truediv__(self, other):
-        return _scalar2(_Div, self, other, False)
+        return apply(_ops.Div, (self, other))
 
     def __rtruediv__(self, other):
-        return _scalar2(_Div, self, other, True)
+        return apply(_ops.Div, (other, self))
 
     def __pow__(self, p):
         if isinstance(p, Value):
             if not p.requires_grad:
                 p = p.data
             else:
-                return (_ops.Log.apply(self) * p).exp()
+                return (self.log() * p).exp()
         if isinstance(p, np.ndarray) and p.ndim == 0:
             p = p.item()
         if not isinstance(p, (int, float, np.integer, np.floating)):
             raise TypeError(f"pow: the exponent must be a number, got {type(p).__name__}")
-        return _ops.Pow.apply(self, p=p)
+        return apply(_ops.Pow, (self,), {"p": p})
 
     def __rpow__(self, base):
         """``c ** x`` for a constant positive base c: exp(x * ln c)."""
@@ -277,16 +390,16 @@ class Value:
         return (self * np.log(b)).exp()
 
     def __neg__(self):
-        return _scalar1(_Neg, self)
+        return apply(_ops.Neg, (self,))
 
     def __matmul__(self, other):
-        return _ops.MatMul.apply(self, other)
+        return apply(_ops.MatMul, (self, other))
 
     def __rmatmul__(self, other):
-        return _ops.MatMul.apply(other, self)
+        return apply(_ops.MatMul, (other, self))
 
     def __getitem__(self, idx):
-        return _ops.GetItem.apply(self, idx=_plain_index(idx))
+        return apply(_ops.GetItem, (self,), {"idx": _plain_index(idx)})
 
     # comparisons give boolean arrays (no gradient); == keeps identity, so Values hash
     def __lt__(self, other):
@@ -307,61 +420,60 @@ class Value:
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return _ops.Reshape.apply(self, shape=shape)
+        return apply(_ops.Reshape, (self,), {"shape": shape})
 
     def transpose(self, *axes):
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
-        return _ops.Transpose.apply(self, axes=axes or None)
+        return apply(_ops.Transpose, (self,), {"axes": axes or None})
 
     @property
     def T(self):
-        return _ops.Transpose.apply(self, axes=None)
+        return apply(_ops.Transpose, (self,), {"axes": None})
 
     def flatten(self, start_dim=0):
         """Collapse the axes from ``start_dim`` on into one."""
-        shape = self.shape
-        return self.reshape(*shape[:start_dim], -1)
+        return self.reshape(*self.shape[:start_dim], -1)
 
     def sum(self, axis=None, keepdims=False):
-        return _ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+        return apply(_ops.Sum, (self,), {"axis": axis, "keepdims": keepdims})
 
     def mean(self, axis=None, keepdims=False):
-        return _ops.Mean.apply(self, axis=axis, keepdims=keepdims)
+        return apply(_ops.Mean, (self,), {"axis": axis, "keepdims": keepdims})
 
     def max(self, axis=None, keepdims=False):
         """Maximum over ``axis``; tied maxima share the gradient equally (like torch.amax)."""
-        return _ops.Max.apply(self, axis=axis, keepdims=keepdims)
+        return apply(_ops.Max, (self,), {"axis": axis, "keepdims": keepdims})
 
     def exp(self):
-        return _scalar1(_Exp, self)
+        return apply(_ops.Exp, (self,))
 
     def log(self):
-        return _scalar1(_Log, self)
+        return apply(_ops.Log, (self,))
 
     def sqrt(self):
-        return _ops.Sqrt.apply(self)
+        return apply(_ops.Sqrt, (self,))
 
     def abs(self):
-        return _ops.Abs.apply(self)
+        return apply(_ops.Abs, (self,))
 
     def clip(self, lo=None, hi=None):
-        return _ops.Clip.apply(self, lo=lo, hi=hi)
+        return apply(_ops.Clip, (self,), {"lo": lo, "hi": hi})
 
     def sigmoid(self):
-        return _scalar1(_Sigmoid, self)
+        return apply(_ops.Sigmoid, (self,))
 
     def tanh(self):
-        return _scalar1(_Tanh, self)
+        return apply(_ops.Tanh, (self,))
 
     def relu(self):
-        return _scalar1(_ReLU, self)
+        return apply(_ops.ReLU, (self,))
 
     def leaky_relu(self, slope=0.01):
-        return _ops.LeakyReLU.apply(self, slope=slope)
+        return apply(_ops.LeakyReLU, (self,), {"slope": slope})
 
     def elu(self, alpha=1.0):
-        return _ops.ELU.apply(self, alpha=alpha)
+        return apply(_ops.ELU, (self,), {"alpha": alpha})
 
 
 def _raw(x):
@@ -379,298 +491,202 @@ def _plain_index(idx):
     return idx
 
 
-_new = object.__new__
+# numpy calls on Values: the ufuncs and functions that map to an op, and hints for the rest
+_UFUNCS = {
+    "add": lambda a, b: apply(_ops.Add, (a, b)), "subtract": lambda a, b: apply(_ops.Sub, (a, b)),
+    "multiply": lambda a, b: apply(_ops.Mul, (a, b)),
+    "true_divide": lambda a, b: apply(_ops.Div, (a, b)),
+    "matmul": lambda a, b: apply(_ops.MatMul, (a, b)),
+    "negative": lambda a: apply(_ops.Neg, (a,)),
+    "exp": lambda a: apply(_ops.Exp, (a,)), "log": lambda a: apply(_ops.Log, (a,)),
+    "sqrt": lambda a: apply(_ops.Sqrt, (a,)), "absolute": lambda a: apply(_ops.Abs, (a,)),
+    "tanh": lambda a: apply(_ops.Tanh, (a,)),
+}
+_METHOD_HINT = {"maximum": "v.relu() or v.clip(lo=...)", "minimum": "v.clip(hi=...)",
+                "power": "v ** p", "sign": "v.data for the signs (no gradient)"}
+_FUNCTIONS = {"sum": "sum", "mean": "mean", "max": "max", "amax": "max", "exp": "exp",
+              "log": "log", "sqrt": "sqrt", "abs": "abs", "tanh": "tanh",
+              "reshape": "reshape", "transpose": "transpose", "clip": "clip"}
 
 
-def _leaf(data) -> Value:
+# -- building a node ---------------------------------------------------------------------------
+def _leaf(data, label=None) -> Value:
     """A constant leaf (no grad) around data that is already a float or an ndarray."""
     v = _new(Value)
-    v._data, v._grad, v.requires_grad, v.label, v._c, v._op, v._pass, v._id = (
-        data, None, False, None, None, None, None, 0)
+    v._data, v._grad, v.requires_grad, v.label, v._op, v._c = data, None, False, label, None, None
+    v._id, v._version, v._pass, v._hooks = _next_id(), 0, None, None
     return v
 
 
-def _lift(x, like, cls=None) -> Value:
-    """Turn an op's non-Value argument into a constant Value.
-
-    A Python number takes the dtype of the op's Value ``like`` (float32 stays float32); arrays
-    keep their own dtype, and numpy's promotion rules decide between arrays.
-    """
-    if isinstance(x, Value):
-        return x
-    if isinstance(x, (int, float, np.number)) and not isinstance(x, bool):
-        # a Python float: numpy treats it as a weak scalar, so float32 stays float32
-        return _leaf(_float(x))
-    if type(x) is _ndarray and x.dtype.kind == "f" and x.ndim:
-        return _leaf(x)  # a float array operand is used as it is, as numpy code would: no copy
+def _constant(x, cls):
+    """An op's non-Value argument as data: a Python float, or an ndarray (dtype rules)."""
+    t = type(x)
+    if t is _float or t is int:
+        return _float(x)
+    if t is _ndarray and x.dtype.kind == "f":
+        return _storage(x)  # a float array operand is used as it is, as numpy code would
+    if isinstance(x, (int, float, np.number)):
+        return _float(x) if not isinstance(x, np.floating) or x.dtype == _f64 else np.asarray(x)
     try:
-        return Value(x, requires_grad=False)
+        return _storage(_to_array(x))
     except TypeError as e:  # name the op, not Value: "+: operand ... must be numeric"
-        if cls is None:
-            raise
         msg = str(e).replace("Value: data must be numeric", "operand must be numeric", 1)
         raise TypeError(f"{cls.op}: {msg}") from None
 
 
-def _apply(cls, *args, **kwargs):
-    """Run ``cls.forward`` on the arguments and wrap the output in a Value (Function.apply)."""
-    n = len(args)
-    if n == 2:
-        a0, a1 = args
-        t1 = type(a1)
-        if t1 is not Value:
-            a1 = _leaf(_float(a1)) if t1 is _float or t1 is int else _lift(a1, a0, cls)
-        if type(a0) is not Value:
-            a0 = _lift(a0, a1, cls)
-        vals = (a0, a1)
-        needs = a0.requires_grad or a1.requires_grad
-        d0 = a0._data
-        d1 = a1._data
-        if type(d0) is _float and type(d1) is _float and cls.sforward is not None:
-            try:
-                out, s0, s1 = cls.sforward(d0, d1, **kwargs) if kwargs else cls.sforward(d0, d1)
-            except (OverflowError, ZeroDivisionError, ValueError):
-                pass  # edge cases (inf, nan, poles) take the array path's numpy semantics
-            else:
-                return _scalar_node(cls, out, s0, s1, a0, a1, needs)
-    elif n == 1:
-        a0 = args[0]
-        if type(a0) is not Value:
-            a0 = _lift(a0, None, cls)
-        vals = (a0,)
-        needs = a0.requires_grad
-        d0 = a0._data
-        if type(d0) is _float and cls.sforward is not None:
-            try:
-                out, s0, s1 = cls.sforward(d0, **kwargs) if kwargs else cls.sforward(d0)
-            except (OverflowError, ZeroDivisionError, ValueError):
-                pass
-            else:
-                return _scalar_node(cls, out, s0, s1, a0, None, needs)
+_NEEDS = ((False,), (True,))
+_NEEDS2 = (((False, False), (False, True)), ((True, False), (True, True)))
+
+
+def apply(cls, args, kwargs=None):
+    """Run op ``cls`` on ``args`` (Values, arrays, numbers) and return the output Value.
+
+    This is ``Function.apply``. An elementwise op's output keeps the op, its inputs and what
+    forward saved in its own slots; any other op's output keeps its context.
+    """
+    if cls._pack is not None and len(args) <= 2 and not (_mode.special and _mode.anomaly):
+        return _elementwise_node(cls, args, kwargs)
+    return _context_node(cls, args, kwargs)
+
+
+def _elementwise_node(cls, args, kwargs):
+    """The output Value of an elementwise op: the op runs on Python floats when every input
+    is one (``ctx.xp = floatmath``), on numpy otherwise; its saved values go to the node."""
+    a = args[0]
+    if type(a) is Value:
+        da, ra = a._data, a.requires_grad
     else:
-        like = next((a for a in args if isinstance(a, Value)), None)
-        vals = tuple(a if type(a) is Value else _lift(a, like, cls) for a in args)
-        needs = any(v.requires_grad for v in vals)
-    ctx = cls()
-    if n == 2 and type(d0) is not _float and (type(d1) is not _float or cls.scalar_ok):
-        arrays = (d0, d1)  # the common case: arrays (and a float constant beside + - * /)
-    elif n == 1 and type(d0) is not _float:
-        arrays = (d0,)
+        a = da = _constant(a, cls)
+        ra = False
+    if len(args) == 2:
+        b = args[1]
+        if type(b) is Value:
+            db, rb = b._data, b.requires_grad
+        else:
+            b = db = _constant(b, cls)
+            rb = False
+        inputs, needs = (da, db), _NEEDS2[ra][rb]
     else:
-        arrays = _arrays(cls, vals)
-    try:
-        out = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
-    except (ValueError, TypeError, IndexError) as e:
-        raise _op_error(cls, e, arrays) from None
-    if type(out) is not _ndarray:
-        out = np.asarray(out)
-    if out.ndim == 0 and out.dtype == _f64:
-        out = _float(out)
+        b, rb = None, False
+        inputs, needs = (da,), _NEEDS[ra]
+    ctx = _new(cls)
+    ctx.needs_input_grad = needs
+    out = _run_forward(cls, ctx, inputs, kwargs)
     v = _new(Value)
-    v._data = out
-    v._grad = None
-    v.label = None
-    v._pass = None
-    v._op = None
-    v._id = _next_id()
-    if needs and (_mode.special == 0 or _mode.enabled):
+    v._data, v._grad, v.label, v._c, v._id, v._version, v._pass, v._hooks = (
+        out, None, None, None, _next_id(), 0, None, None)
+    if (ra or rb) and (_mode.special == 0 or _mode.enabled):
         v.requires_grad = True
-        ctx.parents = vals
-        ctx.kwargs = kwargs
-        v._c = ctx
-        if _mode.special and _mode.anomaly:
-            from .anomaly import _check_forward
-
-            _check_forward(ctx, v)
-    else:
-        v.requires_grad = False
-        v._c = None
-    return v
-
-
-Function.apply = classmethod(_apply)
-
-
-def _scalar_node(cls, out, s0, s1, a, b, needs):
-    """The output Value of a scalar op: op class, inputs and saved numbers in its own slots."""
-    v = _new(Value)
-    v._data = out
-    v._grad = None
-    v.label = None
-    v._pass = None
-    v._c = None
-    v._id = _next_id()
-    if needs and (_mode.special == 0 or _mode.enabled):
-        v.requires_grad = True
-        v._op = cls
-        v._p0 = a
-        v._p1 = b
-        v._s0 = s0
-        v._s1 = s1
-        if _mode.special and _mode.anomaly:
-            from .anomaly import _check_forward
-
-            _check_forward(v._ctx, v)
+        v._op, v._p0, v._p1, v._kw, v._ng = cls, a, b, kwargs, needs
+        cls._pack(ctx, v)
     else:
         v.requires_grad = False
         v._op = None
     return v
 
 
-def _scalar_parents(v) -> tuple:
-    """A scalar node's inputs, in order. A number constant, kept as a bare float by the
-    scalar path, becomes a constant leaf Value here (once: the same Value every time)."""
+def _run_forward(cls, ctx, inputs, kwargs):
+    """Call ``cls.forward``: on Python floats with floatmath, falling back to numpy where
+    Python raises (exp overflow, log(0), 1/0) so that the result follows numpy (inf, NaN)."""
+    if all(type(d) is _float for d in inputs):
+        ctx.xp = floatmath
+        try:
+            out = cls.forward(ctx, *inputs, **kwargs) if kwargs else cls.forward(ctx, *inputs)
+            return out if type(out) is _float else _output(out)
+        except (ArithmeticError, ValueError):
+            inputs = tuple(np.array(d) for d in inputs)
+    ctx.xp = np
+    try:
+        out = cls.forward(ctx, *inputs, **kwargs) if kwargs else cls.forward(ctx, *inputs)
+    except (ValueError, TypeError, IndexError) as e:
+        raise _op_error(cls, e, inputs) from None
+    return _output(out)
+
+
+def _output(out):
+    """An op's result as a Value stores it: an ndarray, or a Python float for float64 0-d."""
+    if type(out) is not _ndarray:
+        out = np.asarray(out)
+    return _storage(out) if out.ndim == 0 else out
+
+
+def _context_node(cls, args, kwargs):
+    """The output Value of any op, keeping its context (``value.ctx``): the general path."""
+    like = None
+    vals = []
+    for x in args:
+        if type(x) is not Value:
+            x = _leaf(_constant(x, cls))
+        vals.append(x)
+        if like is None and type(x._data) is _ndarray and x.dtype.kind == "f":
+            like = x.dtype
+    ctx = cls()
+    ctx.parents = vals = tuple(vals)
+    ctx.kwargs = kwargs = kwargs or {}
+    ctx.needs_input_grad = tuple(v.requires_grad for v in vals)
+    # a float64 scalar input is a 0-d array here; a constant one takes the arrays' dtype
+    arrays = [np.array(v._data, dtype=_f64 if v.requires_grad else (like or _f64))
+              if type(v._data) is _float else v._data for v in vals]
+    if cls.elementwise:
+        out = _run_forward(cls, ctx, tuple(v._data for v in vals), kwargs)
+    else:
+        ctx.xp = np
+        try:
+            out = _output(cls.forward(ctx, *arrays, **kwargs))
+        except (ValueError, TypeError, IndexError) as e:
+            raise _op_error(cls, e, arrays) from None
+    v = _leaf(out)
+    if any(ctx.needs_input_grad) and (_mode.special == 0 or _mode.enabled):
+        v.requires_grad = True
+        v._op, v._c = cls, ctx
+        if _mode.special and _mode.anomaly:
+            from .anomaly import _check_forward
+
+            _check_forward(ctx, v)
+    return v
+
+
+def _slot_parents(v) -> tuple:
+    """An elementwise node's inputs, in order. A constant, kept bare by the fast path,
+    becomes a constant leaf Value here (once: the same Value every time)."""
     p0, p1 = v._p0, v._p1
-    if type(p0) is _float:
+    if type(p0) is not Value:
         p0 = v._p0 = _leaf(p0)
     if p1 is None:
         return (p0,)
-    if type(p1) is _float:
+    if type(p1) is not Value:
         p1 = v._p1 = _leaf(p1)
     return (p0, p1)
 
 
-def _scalar_context(v):
-    """Build the context of a scalar node on request (drawings, anomaly mode, input_grads).
+def _slot_context(v, for_drawing=False):
+    """Build an elementwise node's context from its slots (generated ``_unpack``).
 
-    The saved numbers become numpy float64 scalars, so the op's array backward and
-    local_grad give numpy's answers (inf rather than ZeroDivisionError at a pole).
-    """
+    For backward the saved values stay as they are (Python floats on the float path). For a
+    drawing they become numpy values, so ``local_grad`` and ``input_grads`` give arrays."""
     cls = v._op
-    ctx = cls()
-    ctx.parents = _scalar_parents(v)
-    for name, value in zip(cls.ssave, (v._s0, v._s1)):
-        setattr(ctx, name, np.float64(value) if type(value) is _float else value)
-    ctx.kwargs = {name: np.asarray(getattr(ctx, name)).item() for name in cls.skwargs}
+    ctx = _new(cls)
+    cls._unpack(v, ctx)
+    ctx.parents = _slot_parents(v)
+    ctx.kwargs = v._kw or {}
+    ctx.needs_input_grad = v._ng
+    if for_drawing or type(v._data) is not _float:
+        ctx.xp = np
+        if for_drawing:
+            for name in cls._saved:
+                value = getattr(ctx, name)
+                if type(value) is _float:
+                    setattr(ctx, name, np.float64(value))
+    else:
+        ctx.xp = floatmath
     return ctx
-
-
-def _arrays(cls, vals):
-    """The inputs' data for ``forward``: ndarrays, and Python floats where that is safe.
-
-    Ops marked ``scalar_ok`` (+ - * /) take a float next to an array as it is: numpy treats a
-    Python float as a weak scalar (float32 stays float32) and it is the fastest operand. Other
-    ops get 0-d arrays: a constant takes the dtype of the op's first float array input.
-    """
-    datas = [v._data for v in vals]
-    floats = [type(d) is _float for d in datas]
-    if not any(floats):
-        return datas
-    if cls.scalar_ok and not all(floats):
-        return datas
-    like = next((d.dtype for d in datas if type(d) is _ndarray and d.dtype.kind == "f"), _f64)
-    return [np.array(d, dtype=_f64 if v.requires_grad else like) if f else d
-            for d, v, f in zip(datas, vals, floats)]
-
-
-def _scalar1(cls, a):
-    """The fast path of a unary op, called by Value's methods: a float64 scalar runs on a
-    Python float, an array on numpy; either way the output Value holds the op's state."""
-    da = a._data
-    if type(da) is _float:
-        try:
-            out, s0, s1 = cls.sforward(da)
-        except (OverflowError, ZeroDivisionError, ValueError):
-            return _apply(cls, a)
-        return _scalar_node(cls, out, s0, s1, a, None, a.requires_grad)
-    if type(da) is _ndarray and da.ndim:
-        out, s0, s1 = cls.aforward(da)
-        return _scalar_node(cls, out, s0, s1, a, None, a.requires_grad)
-    return _apply(cls, a)
-
-
-def _scalar2(cls, a, b, swap):
-    """The fast path of a binary op on float64 scalars, called by Value's operators.
-
-    ``a`` is the Value whose operator was called, ``b`` the other operand; ``swap`` for the
-    reflected operators (``2 * x``). Anything else goes through the general ``_apply``.
-    The hottest path of scalar graphs, so ``_scalar_node``'s few lines are written out here.
-    """
-    da = a._data
-    if type(da) is _float:
-        tb = type(b)
-        if tb is Value:
-            db = b._data
-            needs = a.requires_grad or b.requires_grad
-        elif tb is _float:
-            db = b  # a constant stays a bare float until someone asks for parents
-            needs = a.requires_grad
-        elif tb is int:
-            db = b = _float(b)
-            needs = a.requires_grad
-        else:
-            db = None
-        if type(db) is _float:
-            if swap:
-                a, b, da, db = b, a, db, da
-            try:
-                out, s0, s1 = cls.sforward(da, db)
-            except (OverflowError, ZeroDivisionError, ValueError):
-                return _apply(cls, a, b)
-            v = _new(Value)
-            v._data = out
-            v._grad = None
-            v.label = None
-            v._pass = None
-            v._c = None
-            v._id = _next_id()
-            if needs and (_mode.special == 0 or _mode.enabled):
-                v.requires_grad = True
-                v._op = cls
-                v._p0 = a
-                v._p1 = b
-                v._s0 = s0
-                v._s1 = s1
-                if _mode.special and _mode.anomaly:
-                    from .anomaly import _check_forward
-
-                    _check_forward(v._ctx, v)
-            else:
-                v.requires_grad = False
-                v._op = None
-            return v
-    elif type(da) is _ndarray and da.ndim:
-        out = _array2(cls, a, b, swap)
-        if out is not None:
-            return out
-    return _apply(cls, b, a) if swap else _apply(cls, a, b)
-
-
-def _array2(cls, a, b, swap):
-    """The fast path of a binary elementwise op whose Value ``a`` holds an array (not 0-d).
-
-    The other operand is a Value holding an array or a Python number (kept as a bare float,
-    numpy's weak scalar: float32 stays float32). Returns None where the general path must
-    decide (other operands, errors: the general path names the op and the shapes).
-    """
-    tb = type(b)
-    if tb is Value:
-        db = b._data
-        if type(db) is not _ndarray or not db.ndim:
-            return None
-    elif tb is _float or tb is int:
-        db = b = _float(b)
-    else:
-        return None
-    if swap:
-        a, b, da, db = b, a, db, a._data
-    else:
-        da = a._data
-    try:
-        out, s0, s1 = cls.aforward(da, db)
-    except (ValueError, TypeError):  # shapes that do not broadcast: the general path says so
-        return None
-    if type(out) is not _ndarray:
-        return None
-    needs = (type(a) is Value and a.requires_grad) or (type(b) is Value and b.requires_grad)
-    return _scalar_node(cls, out, s0, s1, a, b, needs)
 
 
 def _op_error(cls, e, arrays):
     msg = str(e)
     if msg.startswith(f"{cls.op}:"):
         return e
-    shapes = ", ".join(str(a.shape) for a in arrays)
+    shapes = ", ".join(str(np.shape(a)) for a in arrays)
     msg = f"{cls.op}: {msg} (input shapes {shapes})"
     try:
         return type(e)(msg)
@@ -679,7 +695,16 @@ def _op_error(cls, e, arrays):
         return base(msg)
 
 
+# -- backward ----------------------------------------------------------------------------------
 _by_id = attrgetter("_id")
+
+
+def _inputs(node) -> tuple:
+    """A node's inputs as stored (an elementwise node's constants may be bare numbers)."""
+    ctx = node._c
+    if ctx is not None:
+        return ctx.parents
+    return (node._p0,) if node._p1 is None else (node._p0, node._p1)
 
 
 def backward_order(root: Value) -> list:
@@ -691,35 +716,80 @@ def backward_order(root: Value) -> list:
     if not root.requires_grad:
         return []
     seen = {root}
-    nodes = [root]
     stack = [root]
-    pop = stack.pop
-    push = stack.append
-    keep = nodes.append
-    add = seen.add
     while stack:
-        node = pop()
-        if node._op is not None:  # a scalar node: inputs in slots (a bare float is a constant)
-            p = node._p0
-            if type(p) is Value and p.requires_grad and p not in seen:
-                add(p)
-                keep(p)
-                push(p)
-            p = node._p1
-            if type(p) is Value and p.requires_grad and p not in seen:
-                add(p)
-                keep(p)
-                push(p)
-        else:
-            ctx = node._c
-            if ctx is not None:
-                for p in ctx.parents:
-                    if p.requires_grad and p not in seen:
-                        add(p)
-                        keep(p)
-                        push(p)
-    nodes.sort(key=_by_id)
-    return nodes
+        node = stack.pop()
+        if node._op is not None:
+            for p in _inputs(node):
+                if type(p) is Value and p.requires_grad and p not in seen:
+                    seen.add(p)
+                    stack.append(p)
+    return sorted(seen, key=_by_id)
+
+
+def _backward(root: Value, grad):
+    """The backward pass: each node, outputs first, passes its complete gradient on."""
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: this Value does not require grad (it was made under no_grad, from "
+            "constants only, or by detach())")
+    root._pass = _seed(root, grad)
+    last_change = _Changes.last
+    for node in reversed(backward_order(root)):
+        g = node._pass
+        node._pass = None
+        if g is None:  # nothing reached it (every path to it carried no gradient)
+            continue
+        if node._hooks:
+            g = _run_hooks(node, g)
+        old = node._grad
+        node._grad = g if old is None else _accumulate(node, old, g)
+        cls = node._op
+        if cls is None:  # a leaf: its gradient is complete
+            continue
+        if last_change > node._id and cls.saves_data:
+            _check_versions(node)
+        ctx = node._c or _slot_context(node)
+        grads = _run_backward(cls, ctx, g)
+        if _mode.special and _mode.anomaly:
+            from .anomaly import _check_backward
+
+            _check_backward(ctx, node, grads)
+        for i, p in enumerate(ctx.parents):
+            if p.requires_grad:
+                pg = grads[i]
+                if pg is None:
+                    _missing_gradient(cls, i, p)
+                _send(p, pg, cls)
+
+
+def _run_backward(cls, ctx, g) -> tuple:
+    """Call ``cls.backward``; check that it gave one gradient per input."""
+    if type(g) is _float and ctx.xp is np:
+        g = np.array(g)  # a float64 scalar output of an op that works on arrays
+    try:
+        grads = cls.backward(ctx, g)
+    except (ArithmeticError, ValueError):
+        if ctx.xp is not floatmath:
+            raise
+        grads = cls.backward(_numpy_context(ctx), np.array(g))  # numpy's inf/NaN at a pole
+    if type(grads) is not tuple:
+        grads = (grads,)
+    if len(grads) != len(ctx.parents):
+        raise RuntimeError(f"{cls.op}: backward returned {len(grads)} gradients for "
+                           f"{len(ctx.parents)} inputs ({cls.__name__}.backward must return "
+                           f"one per input, None where an input needs none)")
+    return grads
+
+
+def _numpy_context(ctx):
+    """A float-path context rerun with numpy, after Python raised at a pole (0 ** -0.5)."""
+    for name in type(ctx)._saved:
+        value = getattr(ctx, name)
+        if type(value) is _float:
+            setattr(ctx, name, np.array(value))
+    ctx.xp = np
+    return ctx
 
 
 def _seed(root: Value, grad):
@@ -736,114 +806,15 @@ def _seed(root: Value, grad):
     return _float(g) if type(d) is _float else g
 
 
-def _backward(root: Value, grad):
-    if not root.requires_grad:
-        raise RuntimeError(
-            "backward: this Value does not require grad (it was made under no_grad, from "
-            "constants only, or by detach())")
-    seed = _seed(root, grad)
-    order = backward_order(root)
-    anomaly = _mode.special and _mode.anomaly
-    root._pass = seed
-    for node in reversed(order):
-        g = node._pass
-        node._pass = None
-        if g is None:
-            continue
-        old = node._grad
-        op = node._op
-        if op is not None and type(node._data) is _ndarray:  # an array node with slots
-            if old is None:
-                if not g.flags.writeable:
-                    g = g.copy()  # a broadcast view: .grad must be an array users can change
-                node._grad = g
-            else:
-                node._grad = np.asarray(old + g, dtype=node.dtype)
-            grads = op.abackward(node, g)
-            if anomaly:
-                _check_backward(node._ctx, node, grads)
-            p = node._p0
-            pg = grads[0]
-            if pg is not None and type(p) is Value and p.requires_grad:
-                pd = p._data
-                # the common case inline: the input's shape and dtype, first arrival
-                if (p._pass is None and type(pd) is _ndarray and pg.shape == pd.shape
-                        and pg.dtype == pd.dtype):
-                    p._pass = pg
-                else:
-                    _send(p, pg, op)
-            p = node._p1
-            if p is not None:
-                pg = grads[1]
-                if pg is not None and type(p) is Value and p.requires_grad:
-                    pd = p._data
-                    if (p._pass is None and type(pd) is _ndarray and pg.shape == pd.shape
-                            and pg.dtype == pd.dtype):
-                        p._pass = pg
-                    else:
-                        _send(p, pg, op)
-            continue
-        if op is not None:  # a scalar node: Python floats all the way
-            if type(g) is not _float:
-                g = _float(g)
-            node._grad = g if old is None else (old + g if type(old) is _float
-                                                else np.asarray(old + g, dtype=node.dtype))
-            grads = op.sbackward(node, g)
-            if anomaly:
-                _check_backward(node._ctx, node, grads)
-            p = node._p0
-            if type(p) is Value and p.requires_grad:
-                pg = grads[0]
-                if type(pg) is _float and type(p._data) is _float:
-                    prev = p._pass
-                    p._pass = pg if prev is None else prev + pg
-                else:
-                    _send(p, pg, op)
-            p = node._p1
-            if type(p) is Value and p.requires_grad:
-                pg = grads[1]
-                if type(pg) is _float and type(p._data) is _float:
-                    prev = p._pass
-                    p._pass = pg if prev is None else prev + pg
-                else:
-                    _send(p, pg, op)
-            continue
-        ctx = node._c
-        if type(g) is _float:
-            node._grad = g if old is None else (old + g if type(old) is _float
-                                                else np.asarray(old + g, dtype=node.dtype))
-            if ctx is None:
-                continue
-            g = np.array(g)
-        else:
-            if old is None:
-                if not g.flags.writeable:
-                    g = g.copy()  # a broadcast view: .grad must be an array users can change
-                node._grad = g
-            else:
-                node._grad = np.asarray(old + g, dtype=node.dtype)
-            if ctx is None:
-                continue
-        grads = ctx.backward(ctx, g)
-        if type(grads) is not tuple:
-            grads = (grads,)
-        if anomaly:
-            _check_backward(ctx, node, grads)
-        for p, pg in zip(ctx.parents, grads):
-            if pg is not None and p.requires_grad:
-                pd = p._data
-                # the common case inline: an array of the input's shape and dtype, first arrival
-                if (p._pass is None and type(pg) is _ndarray and type(pd) is _ndarray
-                        and pg.shape == pd.shape and pg.dtype == pd.dtype):
-                    p._pass = pg
-                else:
-                    _send(p, pg, ctx)
+def _accumulate(node, old, g):
+    """``.grad`` of a node reached by a second backward call: old + new, in its dtype."""
+    total = old + g
+    return total if type(total) is _float else np.asarray(total, dtype=node.dtype)
 
 
-def _send(p, pg, ctx):
-    """Add gradient pg to p's pending gradient, summed back to p's shape and dtype.
-
-    ``ctx`` (a context or an op class) only names the op in errors."""
+def _send(p, pg, cls):
+    """Add gradient ``pg`` to input ``p``'s pending gradient, summed back to p's shape and
+    cast to its dtype (``cls`` names the op in errors)."""
     pd = p._data
     if type(pd) is _float:
         if type(pg) is not _float:
@@ -853,9 +824,11 @@ def _send(p, pg, ctx):
         if type(pg) is not _ndarray:
             pg = np.asarray(pg, dtype=pd.dtype)
         if pg.shape != pd.shape:
-            pg = unbroadcast(pg, pd.shape, ctx.op)
+            pg = unbroadcast(pg, pd.shape, cls.op)
         if pg.dtype != pd.dtype:
             pg = pg.astype(pd.dtype)
+        elif p._pass is None and not pg.flags.writeable:
+            pg = pg.copy()  # a broadcast view: .grad must be an array users can change
     prev = p._pass
     if prev is None:
         p._pass = pg
@@ -865,13 +838,39 @@ def _send(p, pg, ctx):
         p._pass = prev + pg
 
 
-def _check_backward(ctx, node, grads):
-    from .anomaly import _check_backward as check
+def _run_hooks(node, g):
+    """Call the node's hooks on its complete gradient; a returned array replaces it."""
+    for fn in list(node._hooks.values()):
+        out = fn(np.array(g) if type(g) is _float else g)
+        if out is not None:
+            out = np.asarray(out.data if isinstance(out, Value) else out, dtype=node.dtype)
+            if out.shape != node.shape:
+                raise ValueError(f"hook {getattr(fn, '__name__', fn)!r} returned a gradient of "
+                                 f"shape {out.shape} for a Value of shape {node.shape}")
+            g = _float(out) if type(node._data) is _float else out
+    return g
 
-    check(ctx, node, grads)
+
+def _missing_gradient(cls, i, p):
+    name = f" {p.label!r}" if p.label is not None else ""
+    raise RuntimeError(f"{cls.op}: backward returned None for input {i}{name} of shape "
+                       f"{p.shape}, which requires grad ({cls.__name__}.backward must return "
+                       f"a gradient wherever ctx.needs_input_grad is True)")
+
+
+def _check_versions(node):
+    """Raise if an input (or the output) of ``node`` changed after ``node`` was made."""
+    for i, p in enumerate(_inputs(node)):
+        if type(p) is Value and p._version > node._id:
+            name = f" {p.label!r}" if p.label is not None else ""
+            raise RuntimeError(
+                f"{node._op.op}: input {i}{name} of shape {p.shape} was changed after the op "
+                f"saved it for backward (its data was replaced, or an optimizer stepped), so "
+                f"the gradient would be computed from the wrong numbers; run the forward pass "
+                f"again after changing data")
+    if node._version > node._id:
+        raise RuntimeError(f"{node._op.op}: its output of shape {node.shape} was changed after "
+                           f"the op saved it for backward")
 
 
 from . import ops as _ops  # noqa: E402  (the ops need Value defined first)
-from .ops import (  # noqa: E402  (module globals: one lookup on the hot path)
-    Add as _Add, Div as _Div, Exp as _Exp, Log as _Log, Mul as _Mul, Neg as _Neg,
-    ReLU as _ReLU, Sigmoid as _Sigmoid, Sub as _Sub, Tanh as _Tanh)

@@ -1,19 +1,27 @@
 """The Function base class, the context it saves into, grad mode, and unbroadcast.
 
-Every op (built-in or a user's) is a subclass of :class:`Function` with two static methods:
+Every op (built-in or a user's) is a subclass of :class:`Function` with two static methods,
+written once and used for every kind of input (Python floats, arrays of any dtype):
 
-    forward(ctx, *arrays, **kw) -> ndarray         the numbers
+    forward(ctx, *inputs, **kw) -> output           the numbers
     backward(ctx, grad_out)     -> one gradient per input (None where there is none)
 
-``Op.apply(*values, **kw)`` runs ``forward`` on the inputs' arrays and wraps the result in a
-:class:`~tinygrad_lite.engine.Value` whose ``_ctx`` is the Function instance: the context
-holding the parents and whatever ``forward`` saved. The context never references its output,
-so a graph holds no reference cycles and is freed by reference counting alone.
+``Op.apply(*values, **kw)`` runs ``forward`` and wraps the result in a
+:class:`~tinygrad_lite.engine.Value`; ``value.ctx`` is then the context (an instance of the
+op's class) holding the inputs and whatever ``forward`` saved. The context never references
+its output, so a graph holds no reference cycles and is freed by reference counting alone.
+
+Elementwise ops (``elementwise = True``) write their formulas against ``ctx.xp``: the
+:data:`floatmath` namespace when every input is a Python float (a scalar graph runs on Python
+floats, like micrograd), numpy otherwise. The engine keeps their saved values in the output
+Value itself, so such an op costs one object, and builds the context when backward or a
+drawing needs it: the formulas that run are always the ones in the op's class.
 
 ``unbroadcast`` is the one place where a gradient is summed back to its input's shape.
 """
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
@@ -120,53 +128,114 @@ def unbroadcast(grad: np.ndarray, shape: tuple, op: str = "op") -> np.ndarray:
     return out.reshape(shape)
 
 
+class _FloatMath:
+    """The numpy functions elementwise ops use, on Python floats (``ctx.xp`` for scalars).
+
+    Each follows numpy's meaning; where Python raises instead of returning inf or NaN
+    (``math.exp(1000)``, ``math.log(0)``, ``1 / 0``) the engine reruns the op with numpy.
+    """
+
+    exp = staticmethod(math.exp)
+    expm1 = staticmethod(math.expm1)
+    log = staticmethod(math.log)
+    sqrt = staticmethod(math.sqrt)
+    tanh = staticmethod(math.tanh)
+    abs = staticmethod(abs)
+
+    @staticmethod
+    def maximum(a, b):
+        return a if a >= b or a != a else b  # NaN propagates, as np.maximum
+
+    @staticmethod
+    def minimum(a, b):
+        return a if a <= b or a != a else b
+
+    @staticmethod
+    def where(cond, a, b):
+        return a if cond else b
+
+    @staticmethod
+    def sign(x):
+        return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 * x  # sign(NaN) is NaN
+
+    @staticmethod
+    def zeros_like(x):
+        return 0.0
+
+    @staticmethod
+    def any(x):
+        return bool(x)
+
+    def __repr__(self):
+        return "floatmath"
+
+
+floatmath = _FloatMath()
+
+
 class Function:
     """Base class of every op. Subclass it; the instance is the backward context (``ctx``).
 
-    Write ``forward(ctx, *arrays, **kw)`` and ``backward(ctx, grad_out)`` as static methods.
+    Write ``forward(ctx, *inputs, **kw)`` and ``backward(ctx, grad_out)`` as static methods.
     Non-Value arguments are keyword-only. In ``forward`` save what ``backward`` needs with
     ``ctx.save(name=array)`` (or plain attribute assignment) and read it back as ``ctx.name``.
     ``backward`` returns one gradient per input, in order (a bare array for a one-input op);
     each may have the broadcast shape: the engine sums it back to the input's shape.
+    ``ctx.needs_input_grad[i]`` says whether input ``i`` wants a gradient (return None for it
+    otherwise, to skip the work).
 
-    Optional, for drawings: ``local_grad(ctx, i)`` returns the local derivative of the output
-    with respect to input ``i``: an array for elementwise ops, otherwise a short description of
-    the vector-Jacobian product (``vjp``, a tuple of strings, one per input). Computed only when
-    someone asks, from what ``forward`` saved.
+    Elementwise ops declare ``elementwise = True`` and the names they save in ``__slots__``
+    (at most three, always all set by ``forward``); their formulas use ``ctx.xp`` (numpy, or
+    :data:`floatmath` on Python floats) so that one definition serves scalars and arrays. The
+    engine then stores the saved values in the output Value (one object per op) and, for
+    drawings, derives the local gradient from ``backward`` itself.
 
-    Optional, for speed on scalar graphs (the built-in elementwise ops have them):
-    ``sforward(*floats, **kw) -> (out, s0, s1)`` computes on Python floats and returns up to
-    two numbers to keep, and ``sbackward(node, grad) -> grads`` reads them back as
-    ``node._s0``/``node._s1``. The engine uses them when every input is a float64 scalar and
-    keeps the inputs and the two numbers in the output Value itself (one object per op, like
-    micrograd, with no reference cycle). ``ssave`` names the two numbers, so that the context
-    can be rebuilt when a drawing asks for it; ``skwargs`` lists those that were keywords.
-    ``aforward``/``abackward`` are the same protocol on arrays, for elementwise ops whose
-    inputs are arrays and Python numbers (their gradients may have the broadcast shape).
+    Optional, for drawings: ``vjp``, one short description per input of what backward does
+    (``"grad @ b.T"``), shown where the local gradient is not an elementwise array.
 
     Context attributes set by the engine: ``parents`` (input Values, in order), ``kwargs``
-    (the keyword arguments), ``needs_input_grad`` (tuple of bools, computed on request).
+    (the keyword arguments), ``needs_input_grad`` (a tuple of bools) and ``xp``.
     """
 
-    # parents and kwargs live in slots; what forward saves goes to __dict__, or to slots that
-    # an op declares itself (the built-in ops do, so a context costs one object, not two)
-    __slots__ = ("parents", "kwargs", "__dict__", "__weakref__")
+    # the engine's attributes live in slots; what forward saves goes to __dict__, or to slots
+    # that an op declares itself (the built-in ops do, so a context costs one object, not two)
+    __slots__ = ("parents", "kwargs", "needs_input_grad", "xp", "_site", "saved_copies",
+                 "__weakref__")
 
     op: str = ""  # short name shown in reprs and drawings; defaults to the lowercase class name
     vjp: tuple = ()
-    sforward = None
-    sbackward = None
-    aforward = None
-    abackward = None
-    ssave: tuple = ()
-    skwargs: tuple = ()
-    scalar_ok = False  # forward/backward accept a Python float input beside arrays
-    creation_site = None  # "file:line" of user code, recorded in anomaly mode only
+    elementwise = False  # True: d out / d input is pointwise; saved values fit in the node
+    pointwise_inputs: tuple = ()  # inputs (of a non-elementwise op) with a pointwise derivative
+    saves_data = True  # False for ops whose backward reads no input data (in-place checks)
+    # set by __init_subclass__ for elementwise ops: the saved names and the generated code that
+    # moves them between a context and the output Value's slots
+    _saved: tuple = ()
+    _pack = None
+    _unpack = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if not cls.__dict__.get("op"):
             cls.op = cls.__name__.lower()
+        cls._pack = cls._unpack = None
+        if cls.elementwise:
+            names = tuple(n for c in reversed(cls.__mro__) if c is not object
+                          for n in c.__dict__.get("__slots__", ()) if c is not Function)
+            if len(names) <= 3 and "__dict__" not in names:
+                cls._saved = names
+                cls._pack, cls._unpack = _generate_slot_code(cls, names)
+                if "saves_data" not in cls.__dict__:
+                    cls.saves_data = bool(names)
+
+    @property
+    def creation_site(self):
+        """Where user code created this node ("file:line in function: source"); recorded
+        only inside ``detect_anomaly()``, else None."""
+        return getattr(self, "_site", None)
+
+    @creation_site.setter
+    def creation_site(self, site):
+        self._site = site
 
     # -- what ops call -------------------------------------------------------------------
     def save(self, **arrays):
@@ -174,37 +243,45 @@ class Function:
         for name, value in arrays.items():
             setattr(self, name, value)
 
-    @property
-    def scalar(self) -> bool:
-        """True when this op can run on Python floats (it has ``sforward``/``sbackward``)."""
-        return self.sbackward is not None
-
-    @property
-    def needs_input_grad(self) -> tuple:
-        return tuple(p.requires_grad for p in self.parents)
-
     @staticmethod
-    def forward(ctx, *arrays, **kwargs):
-        raise NotImplementedError("Function subclasses define forward(ctx, *arrays, **kw)")
+    def forward(ctx, *inputs, **kwargs):
+        raise NotImplementedError("Function subclasses define forward(ctx, *inputs, **kw)")
 
     @staticmethod
     def backward(ctx, grad_out):
         raise NotImplementedError("Function subclasses define backward(ctx, grad_out)")
 
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run the op on Values (or arrays and numbers) and return the output Value.
+
+        The engine lifts numbers and arrays to constants, calls ``cls.forward`` on the data
+        and records the op, its inputs and what it saved in the output (see
+        :func:`tinygrad_lite.engine.apply`).
+        """
+        return _engine.apply(cls, args, kwargs)
+
     # -- what drawings call ----------------------------------------------------------------
     def local_grad(self, i: int):
-        """Local gradient of the output with respect to input ``i`` (array or description)."""
+        """Local gradient of the output with respect to input ``i``.
+
+        For an elementwise op (or an input in ``pointwise_inputs``), an array: backward's own
+        formula applied to an upstream gradient of 1. Otherwise a short description of the vector-Jacobian
+        product (``vjp``)."""
+        if self.elementwise or i in self.pointwise_inputs:
+            g = np.asarray(self._backward_all(np.ones(()))[i], dtype=np.float64)
+            if self.elementwise:  # in the output's shape, as the drawing's edges are
+                return np.broadcast_to(g, np.broadcast_shapes(*(p.shape for p in self.parents)))
+            return g
         if self.vjp:
             return self.vjp[min(i, len(self.vjp) - 1)]
         return f"vjp of {self.op} (see {type(self).__name__}.backward)"
 
     def input_grads(self, grad_out):
         """Recompute what backward sends to each input for ``grad_out``, in the inputs' shapes."""
-        grads = self.backward(self, np.asarray(grad_out))
-        if not isinstance(grads, tuple):
-            grads = (grads,)
+        grads = self._backward_all(np.asarray(grad_out))
         out = []
-        for p, g in zip(self.parents, grads):
+        for p, g in zip(self.parents, grads, strict=True):
             if g is None:
                 out.append(None)
                 continue
@@ -212,12 +289,66 @@ class Function:
             out.append(unbroadcast(g, p.shape, self.op) if g.shape != p.shape else g)
         return tuple(out)
 
-    @classmethod
-    def apply(cls, *args, **kwargs):
-        """Run the op on Values (or arrays and numbers) and return the output Value.
-
-        (Replaced by the engine's implementation when tinygrad_lite.engine is imported.)"""
-        raise RuntimeError("import tinygrad_lite before calling Function.apply")
+    def _backward_all(self, grad_out) -> tuple:
+        """backward's gradients for every input (as if all required grad), as a tuple."""
+        needs = self.needs_input_grad
+        self.needs_input_grad = (True,) * len(self.parents)
+        try:
+            grads = type(self).backward(self, grad_out)
+        finally:
+            self.needs_input_grad = needs
+        return grads if isinstance(grads, tuple) else (grads,)
 
     def __repr__(self):
-        return f"<{type(self).__name__} op={self.op!r}>"
+        parts = []
+        for p in getattr(self, "parents", ()):
+            name = p.label if p.label is not None else (p.op or "leaf")
+            parts.append(f"{name} {_describe(p.data)}")
+        saved = [f"{n}={_describe(getattr(self, n))}" for n in _saved_names(self)]
+        text = f"<{type(self).__name__} op={self.op!r} inputs=({', '.join(parts)})"
+        if saved:
+            text += f" saved=({', '.join(saved)})"
+        kwargs = getattr(self, "kwargs", None)
+        if kwargs:
+            text += " " + ", ".join(f"{k}={v!r}" for k, v in kwargs.items()
+                                    if not isinstance(v, np.ndarray))
+        return text + ">"
+
+
+def _saved_names(ctx) -> list:
+    """What forward saved on ``ctx``: its op's slots and its __dict__ (set names only)."""
+    names = [n for c in type(ctx).__mro__ if c is not Function and c is not object
+             for n in c.__dict__.get("__slots__", ()) if n not in ("__dict__", "__weakref__")]
+    names += list(getattr(ctx, "__dict__", {}))
+    return [n for n in dict.fromkeys(names) if hasattr(ctx, n)]
+
+
+def _describe(x) -> str:
+    """A short description of a saved value: shape and dtype for arrays, the value otherwise."""
+    if isinstance(x, np.ndarray) and x.ndim:
+        return f"{x.dtype}{list(x.shape)}"
+    if isinstance(x, (float, np.floating, np.ndarray)):
+        return f"{float(x):.4g}"
+    text = repr(x)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _generate_slot_code(cls, names):
+    """Generate the two small functions that move an elementwise op's saved values between
+    its context and the output Value's slots ``_s0`` .. ``_s2`` (in the order of ``names``).
+
+    For ``Tanh`` (``__slots__ = ("out",)``) they read ``node._s0 = ctx.out`` and
+    ``ctx.out = node._s0``. Generated once per op class, so the hot path does no lookups."""
+    pack = ["def pack(ctx, node):"] + [f"    node._s{i} = ctx.{n}" for i, n in enumerate(names)]
+    unpack = ["def unpack(node, ctx):"] + [f"    ctx.{n} = node._s{i}"
+                                          for i, n in enumerate(names)]
+    scope: dict = {}
+    exec("\n".join(pack + ["    pass"]) + "\n" + "\n".join(unpack + ["    pass"]),  # noqa: S102
+         scope)
+    pack_fn, unpack_fn = scope["pack"], scope["unpack"]
+    pack_fn.__qualname__ = f"{cls.__name__}._pack"
+    unpack_fn.__qualname__ = f"{cls.__name__}._unpack"
+    return staticmethod(pack_fn), staticmethod(unpack_fn)
+
+
+from . import engine as _engine  # noqa: E402  (Function.apply calls into the engine at run time)

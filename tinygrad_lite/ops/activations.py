@@ -4,29 +4,25 @@ Derivatives at the kink follow PyTorch (libraries disagree, so we say it):
 relu'(0) = 0, leaky_relu'(0) = slope, prelu'(0) = alpha, elu'(0) = alpha (1 for the default
 alpha = 1). Sigmoid and tanh are computed without overflow for any |x|.
 """
-import math
-
 import numpy as np
 
 from ..function import Function
 
 
-def _sigmoid(x):
-    """1 / (1 + exp(-x)) without overflow: exp is only ever taken of -|x|."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
-
-
 class Sigmoid(Function):
-    """s = 1 / (1 + exp(-x)). ds/dx = s (1 - s): at most 0.25, vanishing for large |x|."""
+    """s = 1 / (1 + exp(-x)). ds/dx = s (1 - s): at most 0.25, vanishing for large |x|.
+
+    Computed without overflow: exp is only ever taken of -|x|."""
 
     __slots__ = ("out",)
-
     op = "sigmoid"
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x):
-        out = _sigmoid(x)
+        xp = ctx.xp
+        e = xp.exp(-xp.abs(x))  # in (0, 1]
+        out = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
         ctx.out = out
         return out
 
@@ -35,47 +31,17 @@ class Sigmoid(Function):
         s = ctx.out
         return g * (s * (1.0 - s))
 
-    ssave = ("out",)
-
-    @staticmethod
-    def sforward(x):
-        if x >= 0:
-            out = 1.0 / (1.0 + math.exp(-x))
-        else:
-            e = math.exp(x)
-            out = e / (1.0 + e)
-        return out, out, None
-
-    @staticmethod
-    def sbackward(node, g):
-        s = node._s0
-        return (g * s * (1.0 - s),)
-
-    @staticmethod
-    def aforward(x):
-        out = _sigmoid(x)
-        return out, out, None
-
-    @staticmethod
-    def abackward(node, g):
-        s = node._s0
-        return (g * (s * (1.0 - s)),)
-
-    def local_grad(self, i):
-        s = np.asarray(self.out)
-        return s * (1.0 - s)
-
 
 class Tanh(Function):
     """t = tanh(x). dt/dx = 1 - t**2: 1 at 0, vanishing for large |x|."""
 
     __slots__ = ("out",)
-
     op = "tanh"
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x):
-        out = np.tanh(x)
+        out = ctx.xp.tanh(x)
         ctx.out = out
         return out
 
@@ -84,43 +50,17 @@ class Tanh(Function):
         t = ctx.out
         return g * (1.0 - t * t)
 
-    ssave = ("out",)
-
-    @staticmethod
-    def sforward(x):
-        out = math.tanh(x)
-        return out, out, None
-
-    @staticmethod
-    def sbackward(node, g):
-        t = node._s0
-        return (g * (1.0 - t * t),)
-
-    @staticmethod
-    def aforward(x):
-        out = np.tanh(x)
-        return out, out, None
-
-    @staticmethod
-    def abackward(node, g):
-        t = node._s0
-        return (g * (1.0 - t * t),)
-
-    def local_grad(self, i):
-        t = np.asarray(self.out)
-        return 1.0 - t * t
-
 
 class ReLU(Function):
     """max(0, x). Derivative 1 for x > 0 and 0 for x <= 0 (relu'(0) = 0)."""
 
     __slots__ = ("out",)
-
     op = "relu"
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x):
-        out = np.maximum(x, 0)
+        out = ctx.xp.maximum(x, 0.0)
         ctx.out = out
         return out
 
@@ -128,78 +68,42 @@ class ReLU(Function):
     def backward(ctx, g):
         return g * (ctx.out > 0)
 
-    ssave = ("out",)
-
-    @staticmethod
-    def sforward(x):
-        out = x if x > 0 else 0.0
-        if x != x:  # NaN propagates, as np.maximum
-            out = x
-        return out, out, None
-
-    @staticmethod
-    def sbackward(node, g):
-        return (g if node._s0 > 0 else 0.0,)
-
-    @staticmethod
-    def aforward(x):
-        out = np.maximum(x, 0)
-        return out, out, None
-
-    @staticmethod
-    def abackward(node, g):
-        return (g * (node._s0 > 0),)
-
-    def local_grad(self, i):
-        return (np.asarray(self.out) > 0).astype(np.float64)
-
 
 class LeakyReLU(Function):
     """x for x > 0, slope * x otherwise. Derivative 1 or slope (slope at 0)."""
 
-    __slots__ = ("pos", "slope")
-
+    __slots__ = ("x", "slope")
     op = "leaky_relu"
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x, *, slope=0.01):
-        pos = x > 0
-        ctx.pos, ctx.slope = pos, slope
-        return np.where(pos, x, x * slope)
+        ctx.x, ctx.slope = x, slope
+        return ctx.xp.where(x > 0, x, x * slope)
 
     @staticmethod
     def backward(ctx, g):
-        return np.where(ctx.pos, g, g * ctx.slope)
-
-    def local_grad(self, i):
-        return np.where(self.pos, 1.0, self.slope)
+        return ctx.xp.where(ctx.x > 0, g, g * ctx.slope)
 
 
 class ELU(Function):
-    """x for x > 0, alpha (exp(x) - 1) otherwise. Derivative 1 for x > 0, alpha exp(x) for
-    x <= 0 (so alpha at 0, PyTorch's choice; 1 for the default alpha = 1)."""
+    """x for x > 0, alpha (exp(x) - 1) otherwise. Derivative 1 for x > 0, alpha exp(x) =
+    out + alpha for x <= 0 (so alpha at 0, PyTorch's choice; 1 for the default alpha = 1)."""
 
-    __slots__ = ("pos", "neg", "alpha")
-
+    __slots__ = ("x", "out", "alpha")
     op = "elu"
+    elementwise = True
 
     @staticmethod
     def forward(ctx, x, *, alpha=1.0):
-        pos = x > 0
-        neg = alpha * np.expm1(np.minimum(x, 0))  # exp only of x <= 0: no overflow
-        ctx.pos, ctx.neg, ctx.alpha = pos, neg, alpha
-        return np.where(pos, x, neg)
+        xp = ctx.xp
+        out = xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0.0)))  # exp only of x <= 0
+        ctx.x, ctx.out, ctx.alpha = x, out, alpha
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        return g * ELU._deriv(ctx)
-
-    @staticmethod
-    def _deriv(ctx):
-        return np.where(ctx.pos, 1.0, ctx.neg + ctx.alpha).astype(ctx.neg.dtype, copy=False)
-
-    def local_grad(self, i):
-        return ELU._deriv(self)
+        return g * ctx.xp.where(ctx.x > 0, 1.0, ctx.out + ctx.alpha)
 
 
 def _prelu_alpha_shape(x_shape, a_shape):
@@ -226,6 +130,7 @@ class PReLU(Function):
     __slots__ = ("x", "a", "pos", "alpha_shape")
 
     op = "prelu"
+    pointwise_inputs = (0,)  # d out / d x is elementwise: drawings show it as an array
     vjp = ("grad * where(x > 0, 1, alpha)", "sum(grad * min(x, 0)) per slope")
 
     @staticmethod
@@ -245,10 +150,6 @@ class PReLU(Function):
             ga = ga.sum(axis=tuple(i for i in range(ga.ndim) if i != 1))
         return gx, ga
 
-    def local_grad(self, i):
-        if i == 0:
-            return np.where(self.pos, 1.0, np.broadcast_to(self.a, self.x.shape))
-        return self.vjp[1]
 
 
 class Maxout(Function):

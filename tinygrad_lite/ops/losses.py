@@ -153,6 +153,7 @@ class MSELoss(Function):
     __slots__ = ("diff",)
 
     op = "mse_loss"
+    pointwise_inputs = (0, 1)  # d loss / d pred is an array of pred's shape
 
     @staticmethod
     def forward(ctx, pred, target):
@@ -169,6 +170,3 @@ class MSELoss(Function):
     def backward(ctx, g):
         d = ctx.diff * (g * 2.0 / ctx.diff.size)
         return d, -d
-
-    def local_grad(self, i):
-        return (2.0 / self.diff.size) * (self.diff if i == 0 else -self.diff)
