@@ -527,6 +527,8 @@ gradient nearest the output at this step">colour:
 <main id="main">
 <aside id="side">
   <section id="loss-box"><h3>loss</h3><svg id="loss" width="300" height="110"></svg></section>
+  <section id="heat-box"><h3>gradient RMS of every op (rows, input at the top) by step</h3>
+    <div id="heat"></div></section>
   <section id="legend-box"><h3>colour</h3><div id="legend"></div></section>
   <section id="panel"><p class="hint">Click a node, an edge or a module to see its numbers.
   Drag to pan, wheel to zoom; click a module's title to collapse it.</p></section>

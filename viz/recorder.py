@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import math
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -257,6 +259,14 @@ class Recorder:
         with np.errstate(all="ignore"):  # a nan or inf is recorded, not warned about
             self._measure(root, calls, step, j)
         return True
+
+    @contextmanager
+    def step(self, loss) -> Iterator[Recorder]:
+        """``with rec.step(loss): opt.step()``: records ``loss`` (after ``backward()``) at the
+        next step number, as tinygrad_lite.monitor.Monitor.step is used, so a training loop
+        that takes a monitor (``sgd_epochs(..., monitor=rec)``) records with no change."""
+        self.record(loss)
+        yield self
 
     def _measure(self, root, calls, step, j):
         from tinygrad_lite import backward_order

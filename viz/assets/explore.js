@@ -325,6 +325,7 @@
       " recorded)" + (loss === null ? "" : "  loss " + fmt(loss, 4));
     document.body.dataset.step = String(state.j);
     drawLoss();
+    moveHeat();
     renderPanel();
   }
 
@@ -338,7 +339,7 @@
   $("next").onclick = () => { stop(); show(state.j + 1); };
   $("last").onclick = () => { stop(); show(nSteps - 1); };
   playBtn.onclick = () => (state.playing ? stop() : play());
-  $("mode").onchange = (ev) => { state.mode = ev.target.value; drawLegend(); show(state.j); };
+  $("mode").onchange = (ev) => { state.mode = ev.target.value; drawLegend(); drawHeat(); show(state.j); };
   $("collapse-all").onclick = () => {  // outer modules last, so they cover the inner ones
     D.clusters.map((c, k) => [c.m.split(".").length, k]).sort((a, b) => b[0] - a[0])
       .forEach(([, k]) => collapse(k));
@@ -511,6 +512,54 @@
       onPick: (q) => { stop(); show(q); } });
     chart.id = "loss";
     holder.replaceChild(chart, box);
+  }
+  // every op's gradient over every step: one row per op, the input's end at the top
+  const heatRows = [];
+  for (let i = 0; i < D.ndraw; i++) {
+    const k = D.nodes[i].kind;
+    if (i !== D.root && (k === "op" || k === "module") && D.S.gn[i] !== null) heatRows.push(i);
+  }
+  heatRows.sort((a, b) => D.nodes[b].d - D.nodes[a].d || a - b);
+  let heatMarker = null;
+  function drawHeat() {
+    const holder = $("heat");
+    holder.textContent = "";
+    holder.parentNode.hidden = !heatRows.length;
+    if (!heatRows.length) return;
+    const W = 300, L = 0, rh = Math.max(2, Math.min(8, 260 / heatRows.length));
+    const cw = (W - L) / nSteps, Hh = rh * heatRows.length;
+    const box = el("svg", { width: W, height: Hh + 2, id: "heat-map" }, holder);
+    heatRows.forEach((i, r) => {
+      const n = D.nodes[i];
+      for (let j = 0; j < nSteps; j++) {
+        const col = gradColour(rms(i, j), n.g, j);
+        const c = el("rect", { x: (L + j * cw).toFixed(2), y: (r * rh).toFixed(2),
+          width: (cw + 0.3).toFixed(2), height: (rh + 0.3).toFixed(2), fill: col || "#ffffff" }, box);
+        c.dataset.i = i;
+        c.dataset.j = j;
+      }
+    });
+    box.addEventListener("mousemove", (ev) => {
+      const t = ev.target;
+      if (t.dataset && t.dataset.i !== undefined) {
+        box.setAttribute("title", "");
+        holder.title = D.nodes[t.dataset.i].name + ", step " + D.steps[t.dataset.j];
+      }
+    });
+    box.addEventListener("click", (ev) => {
+      const t = ev.target;
+      if (t.dataset && t.dataset.i !== undefined) {
+        stop();
+        select({ t: "node", i: Number(t.dataset.i) });
+        show(Number(t.dataset.j));
+      }
+    });
+    heatMarker = el("rect", { y: 0, height: Hh, width: Math.max(cw, 2), fill: "none",
+      stroke: "#d62728", "stroke-width": 1.5 }, box);
+    moveHeat();
+  }
+  function moveHeat() {
+    if (heatMarker) heatMarker.setAttribute("x", ((300 / nSteps) * state.j).toFixed(2));
   }
   function histChart(target, h, colour, label) {
     const W = 300, Hh = 64, L = 6, R = 6, T = 4, B = 14;
@@ -695,6 +744,7 @@
     "fit (or 0) to see all of it.");
   if (notes.length) { $("note").textContent = notes.join(" "); $("note").hidden = false; }
   drawLegend();
+  drawHeat();
   show(0);
   window.tglExplorer = { data: D, state, show, select, collapse, expand, fit, domain: ABS,
     fill: (i) => (nodeEls[i] && nodeEls[i].shape ? nodeEls[i].shape.getAttribute("fill") : null),
