@@ -188,6 +188,8 @@ def test_keys_play_and_collapse(browser, high):
     assert step(browser) == 2
     body.send_keys("\ue012")  # left arrow
     assert step(browser) == 1
+    body.send_keys("\ue010", "\ue012", "\ue012")  # End, then two back: two steps to play
+    assert step(browser) == len(rec.steps) - 3
     browser.find_element("id", "play").click()
     deadline = time.time() + 10
     while step(browser) < len(rec.steps) - 1 and time.time() < deadline:
