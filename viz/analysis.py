@@ -197,11 +197,13 @@ def analyze(root, params=None, *, model=None, depth=None, collapse=None, max_nod
 
     settings = dict(saturation=saturation, mark_fraction=mark_fraction, vanishing=vanishing,
                     exploding=exploding, depth=depth, collapse=collapse)
+    on_path = _data_path(drawn, names, folded)
     infos: list[NodeInfo] = []
     by_id: dict[int, NodeInfo] = {}
     for k, v in enumerate(drawn):
         node = _measure(v, f"n{k}", k, names, dmap, folded, saturation, mark_fraction)
         node.module = owner.get(id(v))
+        node.data_path = id(v) in on_path
         infos.append(node)
         by_id[id(v)] = node
 
@@ -232,6 +234,7 @@ def analyze(root, params=None, *, model=None, depth=None, collapse=None, max_nod
                 e.down_rel = rms / ref if ref else None
             edges.append(e)
 
+    _cancel_notes(infos, edges, vanishing)
     root_id = by_id[id(root)].id
     if hidden:
         more = NodeInfo(id="more", index=len(infos), name=None, op="", op_label="",
@@ -369,21 +372,30 @@ def _measure(v, nid, k, names, dmap, folded, saturation, mark_fraction) -> NodeI
 
 
 def _unit_stats(info, ctx, v, saturation, mark_fraction):
-    """Dead units (ReLU) and saturated activations (sigmoid, tanh, ELU) of one node."""
+    """Dead units (ReLU) and saturated activations (sigmoid, tanh, ELU) of one node.
+
+    A unit is dead when it is zero for every example of the batch, so these are judged only
+    with two examples or more; one example gets a note on what it shows instead.
+    """
     local = _local(ctx, 0)
     if not isinstance(local, np.ndarray) or local.shape != tuple(v.shape) or local.size == 0:
         return
     lg = _units_view(np.abs(local.astype(np.float64, copy=False)))  # (examples, units)
-    info.units = lg.shape[1]
-    status = []
-    if info.op in DYING:
-        off = lg == 0
-        dead = off.all(axis=0)
+    info.examples, info.units = lg.shape
+    status = list(info.status)
+    if info.examples < 2:  # one example: nothing to say about the batch
+        note = _one_example_note(info.op, lg[0], saturation)
+        if note:
+            info.notes.append(note)
+    elif info.op in DYING:
+        dead = (lg == 0).all(axis=0)
         info.dead_units = [int(i) for i in np.flatnonzero(dead)]
         info.dead_fraction = float(dead.mean())
         info.unit_badness = dead.astype(np.float64)
         if info.dead_fraction > 0 and info.dead_fraction >= mark_fraction:
             status.append("dead")
+            info.reasons["dead"] = (f"{100 * info.dead_fraction:.0f}% of units "
+                                    f"({len(info.dead_units)}/{info.units})")
     else:
         sat = lg < saturation
         info.saturated_fraction = float(sat.mean())
@@ -392,11 +404,28 @@ def _unit_stats(info, ctx, v, saturation, mark_fraction):
         info.unit_badness = per_unit
         if info.saturated_fraction > 0 and info.saturated_fraction >= mark_fraction:
             status.append("saturated")
+            info.reasons["saturated"] = (f"{100 * info.saturated_fraction:.0f}% of "
+                                         f"activations (|f'| < {fmt(saturation, 2)})")
     info.status = tuple(status)
 
 
+def _one_example_note(op: str, lg: np.ndarray, saturation: float) -> str:
+    """What one example shows: how many units pass no gradient (ReLU) or nearly none."""
+    u = lg.size
+    if op in DYING:
+        k = int(np.count_nonzero(lg == 0))
+        if u == 1:
+            return "zero on this example: passes no gradient" if k else ""
+        return f"{k}/{u} units zero on this example" if k else ""
+    k = int(np.count_nonzero(lg < saturation))
+    if u == 1:
+        return f"|f'| {fmt(float(lg[0]), 2)} < {fmt(saturation, 2)} on this example" if k else ""
+    return f"{k}/{u} units |f'| < {fmt(saturation, 2)} on this example" if k else ""
+
+
 def _references(infos) -> dict:
-    """Gradient RMS near the output, per group: activations, weight matrices, vectors.
+    """Gradient RMS near the output on the data path, per group: activations, weight
+    matrices, vectors.
 
     A weight's gradient sums over the batch and a bias's too, unlike an activation's, so each
     is measured against the one of its own group nearest the output.
@@ -412,7 +441,8 @@ def _references(infos) -> dict:
 
     groups: dict[str, list[NodeInfo]] = {}
     for n in infos:
-        groups.setdefault(_group(n), []).append(n)
+        if n.data_path:  # a branch without data (an L2 term) is no reference for the rest
+            groups.setdefault(_group(n), []).append(n)
     refs = {k: pick(v) for k, v in groups.items()}
     fallback = refs.get("activation") or next((r for r in refs.values() if r), None)
     out = {k: (r or fallback) for k, r in refs.items()}
@@ -427,22 +457,108 @@ def _group(n) -> str:
 
 
 def _mark_gradient(info, ref, vanishing, exploding):
+    """Non-finite, vanishing or exploding: the gradient RMS against the group's reference.
+
+    Vanishing and exploding are judged on the data path only: a branch that the data never
+    flows through, such as an L2 term scaled by its strength, is small (or large) by that
+    constant, not because a gradient shrank (or grew) through the layers. A gradient of
+    exactly zero was cut (a ReLU off), not shrunk: it gets a note, not a mark.
+    """
     if not info.reached:
         return
     status = list(info.status)
     if info.grad_rms is not None and not math.isfinite(info.grad_rms):
         status.append("non-finite")
+        info.reasons["non-finite"] = "nan or inf in the gradient"
     elif ref and info.grad_rms is not None:
         info.grad_rel = info.grad_rms / ref
-        if info.grad_rel < vanishing:
-            status.append("vanishing")
-        elif info.grad_rel > exploding:
-            status.append("exploding")
+        if info.grad_rms == 0.0:  # cut, not shrunk: say so rather than call it vanishing
+            info.notes.append("gradient exactly 0: none reaches it (a ReLU at or below 0 on "
+                              "the way, or a sum that cancels)")
+            return
+        mark = ("vanishing" if info.grad_rel < vanishing else
+                "exploding" if info.grad_rel > exploding else None)
+        if mark is not None and info.data_path:
+            status.append(mark)
+            info.reasons[mark] = f"grad {fmt(info.grad_rel, 2)} x ref"
     info.status = tuple(status)
 
 
+def _data_path(drawn, names: dict[int, str], folded: set[int]) -> set[int]:
+    """ids of the Values on the data path: those that depend on the input data.
+
+    Data: a leaf that is not a parameter (kind "input"; with params or model given, also a
+    leaf that requires grad but is not named as a parameter). Ops depend on the data through
+    their inputs; a parameter is on the path when an op on the path uses it. Without any data
+    leaf (a graph of parameters only, such as the lecture's neuron) every Value is on it.
+    """
+    on: set[int] = set()
+    for v in drawn:  # trace order: parents first
+        if v.ctx is None:
+            param = id(v) in names if names else v.requires_grad
+            if not param and id(v) not in folded and (v.size > 1 or v.label is not None
+                                                      or v.requires_grad):
+                on.add(id(v))
+        elif any(id(p) in on for p in v.parents):
+            on.add(id(v))
+    if not on:
+        return {id(v) for v in drawn}
+    for v in drawn:  # the parameters that ops on the path use
+        if id(v) in on and v.ctx is not None:
+            on.update(id(p) for p in v.parents if p.ctx is None)
+    return on
+
+
+def _cancel_notes(infos: list[NodeInfo], edges: list[EdgeInfo], vanishing: float) -> None:
+    """A parameter marked vanishing whose every consumer has a healthy gradient: its
+    gradient cancels over the batch (a bias before batch norm gets none), say so."""
+    by_id = {n.id: n for n in infos}
+    consumers: dict[str, list[NodeInfo]] = {}
+    for e in edges:
+        if e.src in by_id and e.dst in by_id:
+            consumers.setdefault(e.src, []).append(by_id[e.dst])
+    for n in infos:
+        if n.kind != "param" or "vanishing" not in n.status:
+            continue
+        cs = [c for c in consumers.get(n.id, ()) if c.data_path]
+        if cs and all(c.grad_rel is not None and c.grad_rel >= vanishing for c in cs):
+            n.notes.append("the gradient reaching its consumer is healthy: it cancels over "
+                           "the batch (a bias before batch norm gets none)")
+
 
 # -- collapsing modules -------------------------------------------------------------------------
+_WORST = {  # among members with the same mark, the one a module node quotes
+    "vanishing": lambda m: -(m.grad_rel or 0.0), "exploding": lambda m: m.grad_rel or 0.0,
+    "dead": lambda m: m.dead_fraction or 0.0, "saturated": lambda m: m.saturated_fraction or 0.0,
+    "non-finite": lambda m: 0.0,
+}
+
+
+def _member(m: NodeInfo) -> str:
+    return m.name or m.op_label or m.kind
+
+
+def _member_marks(members: list[NodeInfo], out: NodeInfo) -> tuple[tuple, dict]:
+    """A module node's marks: each names the member that raised it and quotes its number.
+
+    Dead and saturated come from any member; vanishing and exploding from the module's
+    output or its parameters (its inner activations are measured through the output).
+    Where several members raise a mark, the worst is quoted and the others counted.
+    """
+    raised: dict[str, list[NodeInfo]] = {}
+    for m in members:
+        for st in m.status:
+            if st in ("vanishing", "exploding") and not (m is out or m.kind == "param"):
+                continue
+            raised.setdefault(st, []).append(m)
+    reasons = {}
+    for st, ms in raised.items():
+        worst = max(ms, key=_WORST.get(st, lambda m: 0.0))
+        more = f" (and {len(ms) - 1} more)" if len(ms) > 1 else ""
+        reasons[st] = f"{_member(worst)}: {worst.reasons.get(st, st)}{more}"
+    return tuple(raised), reasons
+
+
 def _collapse(info: GraphInfo, model) -> GraphInfo:
     """One node per (innermost) module; nodes outside every module stay as they are."""
     classes = module_classes(model)
@@ -480,16 +596,12 @@ def _collapse(info: GraphInfo, model) -> GraphInfo:
         act = [m for m in members if m.units is not None]
         if act and out.units is None:
             a = act[-1]
-            g.units, g.unit_badness = a.units, a.unit_badness
+            g.units, g.unit_badness, g.examples = a.units, a.unit_badness, a.examples
             g.dead_fraction, g.dead_units = a.dead_fraction, a.dead_units
             g.saturated_fraction, g.saturated_units = a.saturated_fraction, a.saturated_units
-        status = []
-        for m in members:
-            for s in m.status:
-                gradient_mark = s in ("vanishing", "exploding")
-                if s not in status and (not gradient_mark or m is out or m.kind == "param"):
-                    status.append(s)
-        g.status = tuple(status)
+        g.status, g.reasons = _member_marks(members, out)
+        g.notes = [f"{_member(m)}: {note}" for m in members for note in m.notes]
+        g.data_path = any(m.data_path for m in members)
         for m in members:
             new_id[m.id] = nid
         nodes.append(g)

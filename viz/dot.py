@@ -17,6 +17,7 @@ Every user-supplied string goes through viz.escape.
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -135,27 +136,26 @@ def _node_html(n: NodeInfo, s: dict, digits: int) -> str:
     for p_name, p_shape, p_gn in n.params:
         rows.append(f'<TR><TD><FONT POINT-SIZE="9">{h(p_name)} {shape_text(p_shape)} |grad| '
                     f'{fmt(p_gn, 3)}</FONT></TD></TR>')
-    # unit health
-    if n.units is not None and n.units <= 1 and not n.status:
-        pass  # one unit that is fine: nothing to say
-    elif n.dead_fraction is not None:
-        k, u = len(n.dead_units), n.units
-        txt = f"{100 * n.dead_fraction:.0f}% of units ({k}/{u})"
-        rows.append(_status_row("dead" in n.status, DEAD, f"DEAD {txt}", f"dead {txt}"))
-    if n.saturated_fraction is not None and not (n.units is not None and n.units <= 1
-                                                  and not n.status):
-        txt = f"{100 * n.saturated_fraction:.0f}% (|f'| &lt; {fmt(s['saturation'], 2)})"
-        rows.append(_status_row("saturated" in n.status, SATURATED, f"SATURATED {txt}",
-                                f"saturated {txt}", raw=True))
+    # unit health, judged on a batch; one example gets a quiet note instead
+    one_fine_unit = n.units is not None and n.units <= 1 and not n.status
+    if n.dead_fraction is not None and not one_fine_unit:
+        txt = f"{100 * n.dead_fraction:.0f}% of units ({len(n.dead_units)}/{n.units})"
+        rows.append(_status_row("dead" in n.status, DEAD, f"DEAD {n.reasons.get('dead', txt)}",
+                                f"dead {txt}"))
+    if n.saturated_fraction is not None and not one_fine_unit:
+        txt = f"{100 * n.saturated_fraction:.0f}% (|f'| < {fmt(s['saturation'], 2)})"
+        rows.append(_status_row("saturated" in n.status, SATURATED,
+                                f"SATURATED {n.reasons.get('saturated', txt)}",
+                                f"saturated {txt}"))
     gmark = f' ID="{n.id}_gmark" TOOLTIP="{tip}"'
-    if "vanishing" in n.status:
-        rows.append(_status_row(True, VANISHING, f"VANISHING grad {fmt(n.grad_rel, 2)} x ref", "",
-                                td=gmark))
-    if "exploding" in n.status:
-        rows.append(_status_row(True, EXPLODING, f"EXPLODING grad {fmt(n.grad_rel, 2)} x ref", "",
-                                td=gmark))
-    if "non-finite" in n.status:
-        rows.append(_status_row(True, EXPLODING, "NON-FINITE grad (nan or inf)", "", td=gmark))
+    for st, colour in (("vanishing", VANISHING), ("exploding", EXPLODING),
+                       ("non-finite", EXPLODING)):
+        if st in n.status:
+            rows.append(_status_row(True, colour, f"{st.upper()} {n.reasons.get(st, '')}", "",
+                                    td=gmark))
+    for note in n.notes:
+        rows.append(f'<TR><TD><FONT POINT-SIZE="9" COLOR="#555555">'
+                    f'{_wrapped(note)}</FONT></TD></TR>')
     if n.unit_badness is not None and n.units and n.units > 1:
         rows.append(f"<TR><TD>{_strip(n)}</TD></TR>")
     marked = [x for x in _PRIORITY if x in n.status]
@@ -166,12 +166,17 @@ def _node_html(n: NodeInfo, s: dict, digits: int) -> str:
             f'CELLPADDING="{2 if small else 3}" BGCOLOR="{fill}">{"".join(rows)}</TABLE>>')
 
 
-def _status_row(marked, colour, loud, quiet, raw=False, td="") -> str:
-    h = (lambda t: t) if raw else esc.dot_html
+def _status_row(marked: bool, colour: str, loud: str, quiet: str, td: str = "") -> str:
+    """A mark's row: loud (white on its colour) when marked, else a quiet grey line."""
     if marked:
         return (f'<TR><TD BGCOLOR="{colour}"{td}><FONT COLOR="{_text_colour(colour)}"><B>'
-                f'{h(loud)}</B></FONT></TD></TR>')
-    return f'<TR><TD><FONT POINT-SIZE="9" COLOR="#555555">{h(quiet)}</FONT></TD></TR>'
+                f'{_wrapped(loud)}</B></FONT></TD></TR>')
+    return f'<TR><TD><FONT POINT-SIZE="9" COLOR="#555555">{_wrapped(quiet)}</FONT></TD></TR>'
+
+
+def _wrapped(text: str, width: int = 38) -> str:
+    """Escaped text for a label cell, broken into lines of about ``width`` characters."""
+    return "<BR/>".join(esc.dot_html(line) for line in textwrap.wrap(text, width) or [""])
 
 
 def _strip(n: NodeInfo, cells=40) -> str:
@@ -250,14 +255,23 @@ def _edge_tooltip(e, src, dst) -> str:
     ])
 
 
-def graph_body(info: GraphInfo, classes: dict, legend=True, digits=4) -> list:
+def graph_body(info: GraphInfo, classes: dict, legend=True, digits=4) -> list[str]:
+    """The lines of the DOT body: nodes (inside their module clusters), then edges.
+
+    Layout: the data path (see ``spine``) shares one ``group``, which dot keeps in a straight
+    line, so layers stack along the flow instead of drifting sideways; an edge between two
+    modules spans two ranks (``minlen=2``), so a module's parameters sit below the previous
+    module rather than beside it, and clusters follow one another instead of a staircase.
+    """
     s = info.settings
     by_id = {n.id: n for n in info.nodes}
+    on_spine = spine(info)
     node_lines = {}
     for n in info.nodes:
         cls = " ".join(["tgl", f"kind-{n.kind}"] + [f"status-{x}" for x in n.status])
         tip = esc.dot_string(n.summary()) if n.kind != "more" else "nodes not drawn"
-        node_lines[n.id] = (f'{n.id} [id="{n.id}", class="{cls}", tooltip="{tip}", '
+        group = ', group="spine"' if n.id in on_spine else ""
+        node_lines[n.id] = (f'{n.id} [id="{n.id}"{group}, class="{cls}", tooltip="{tip}", '
                             f"label={_node_html(n, s, digits)}]")
     # clusters: nested by dotted module names
     tree = _Cluster("")
@@ -292,9 +306,40 @@ def graph_body(info: GraphInfo, classes: dict, legend=True, digits=4) -> list:
         for sub in reversed(branch.children.values()):  # first child on top of the stack
             stack += [(None, indent), (sub, indent)]
     for e in info.edges:
-        attrs = _edge_attrs(e, by_id[e.src], by_id[e.dst], digits)
+        src, dst = by_id[e.src], by_id[e.dst]
+        attrs = _edge_attrs(e, src, dst, digits)
+        if src.module != dst.module and e.src != "more":
+            attrs += ", minlen=2"
+        if e.src in on_spine and e.dst in on_spine:
+            attrs += ", weight=8"
         lines.append(f"\t{e.src} -> {e.dst} [{attrs}]\n")
     return lines
+
+
+def spine(info: GraphInfo) -> set[str]:
+    """The data path: node ids from the root back to an input, through the longest branch.
+
+    From the root, each step goes to the input with the longest chain of ops behind it
+    (ties: a data input before a parameter, then argument order): through activations, past
+    weights and biases. Iterative; one pass over the nodes in trace order.
+    """
+    parents: dict[str, list[tuple[int, str]]] = {}
+    for e in info.edges:
+        if e.src != "more":
+            parents.setdefault(e.dst, []).append((e.index, e.src))
+    kind = {n.id: n.kind for n in info.nodes}
+    height: dict[str, int] = {}
+    for n in info.nodes:  # trace order: inputs before outputs
+        height[n.id] = 1 + max((height.get(p, 0) for _, p in parents.get(n.id, ())), default=0)
+    path: set[str] = set()
+    nid: str | None = info.root_id
+    while nid is not None and nid not in path:
+        path.add(nid)
+        cands = sorted(parents.get(nid, ()))
+        best = max(cands, default=None,
+                   key=lambda c: (height[c[1]], kind[c[1]] != "param", -c[0]))
+        nid = best[1] if best is not None else None
+    return path
 
 
 @dataclass
@@ -319,18 +364,22 @@ def _cluster_path(module: str, classes: dict, is_module_node=False) -> list:
 def legend_label(s: dict, title=None, legend=True, nodes=()) -> str:
     """The graph's label: an optional title, then the legend (colour scale and marks).
 
-    The rows on dead and saturated units and on unit strips appear when the graph has
-    nodes they apply to."""
+    The rows on dead and saturated units, on one-example notes and on unit strips appear
+    when the graph has nodes they apply to. Lines are wrapped, so that the legend stays
+    narrower than a tall graph (about 380 pixels).
+    """
     has_dead = any(n.dead_fraction is not None for n in nodes)
     has_sat = any(n.saturated_fraction is not None for n in nodes)
+    has_one = any(n.examples == 1 and n.notes for n in nodes)
     has_strip = any(n.unit_badness is not None and (n.units or 0) > 1 for n in nodes)
+    has_off_path = any(not n.data_path for n in nodes)
     stops = [(1e-6, "1e-6"), (1e-4, "1e-4"), (1e-2, "0.01"), (1e-1, "0.1"), (1.0, "1"),
              (1e2, "100"), (1e4, "&gt;1e3")]
     n = len(stops)
     rows = []
     if title is not None:
         rows.append(f'<TR><TD COLSPAN="{n}" ALIGN="LEFT"><FONT POINT-SIZE="14"><B>'
-                    f"{esc.dot_html(title)}</B></FONT></TD></TR>")
+                    f"{_wrapped(title, 40)}</B></FONT></TD></TR>")
     if legend:
         cells = "".join(f'<TD BGCOLOR="{grad_colour(v)}" WIDTH="34" FIXEDSIZE="TRUE" HEIGHT="14">'
                         f'<FONT POINT-SIZE="8" COLOR="{_text_colour(grad_colour(v))}">{t}</FONT>'
@@ -338,36 +387,55 @@ def legend_label(s: dict, title=None, legend=True, nodes=()) -> str:
         cells = (f'<TD COLSPAN="{n}" ALIGN="LEFT"><TABLE BORDER="0" CELLBORDER="0" '
                  f'CELLSPACING="1" CELLPADDING="0"><TR>{cells}</TR></TABLE></TD>')
 
-        def row(colour, text):
-            return (f'<TR><TD BGCOLOR="{colour}" WIDTH="34" HEIGHT="12" FIXEDSIZE="TRUE"></TD>'
-                    f'<TD COLSPAN="{n - 1}" ALIGN="LEFT"><FONT POINT-SIZE="9">{text}</FONT>'
-                    f"</TD></TR>")
+        def text(t: str, width: int = 54) -> str:
+            lines = textwrap.wrap(t, width)
+            return '<BR ALIGN="LEFT"/>'.join(esc.dot_html(x) for x in lines) + \
+                '<BR ALIGN="LEFT"/>'
+
+        def row(colour: str, t: str) -> str:
+            swatch = (f'<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0"><TR><TD BGCOLOR='
+                      f'"{colour}" WIDTH="32" HEIGHT="11" FIXEDSIZE="TRUE"></TD></TR></TABLE>')
+            return (f'<TR><TD VALIGN="TOP">{swatch}</TD>'
+                    f'<TD COLSPAN="{n - 1}" ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="9">'
+                    f"{text(t, 46)}</FONT></TD></TR>")
+
+        def line(t: str) -> str:
+            return (f'<TR><TD COLSPAN="{n}" ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="9">'
+                    f"{text(t)}</FONT></TD></TR>")
 
         mark = f"{100 * s['mark_fraction']:.0f}%"
         marks = []
         if has_dead:
-            marks.append(row(DEAD, f"dead: ReLU unit &lt;= 0 on every example, zero gradient "
-                                   f"(marked from {mark} of units)"))
+            marks.append(row(DEAD, f"dead: a ReLU unit <= 0 on every example of the batch, so "
+                                   f"its gradient is zero (marked from {mark} of units)"))
         if has_sat:
-            marks.append(row(SATURATED, f"saturated: |f'| &lt; {fmt(s['saturation'], 2)} "
+            marks.append(row(SATURATED, f"saturated: |f'| < {fmt(s['saturation'], 2)} "
                                         f"(sigmoid, tanh, ELU; marked from {mark} of "
-                                        f"activations)"))
+                                        f"activations of the batch)"))
+        if has_one:
+            marks.append(row("#ffffff", "one example: dead and saturated are judged on a "
+                                        "batch; a node notes what this example shows"))
+        off_path = ("A branch the data never reaches, such as an L2 term scaled by its "
+                    "strength, is coloured but not marked." if has_off_path else
+                    "Branches without data (an L2 term) are not marked.")
         marks += [
-            row(VANISHING, f"vanishing: gradient &lt; {fmt(s['vanishing'], 2)} x reference"),
-            row(EXPLODING, f"exploding: gradient &gt; {fmt(s['exploding'], 2)} x reference, "
-                           f"or nan/inf"),
+            row(VANISHING, f"vanishing: on the data path (nodes that depend on the input "
+                           f"data) a gradient < {fmt(s['vanishing'], 2)} x reference: it shrank "
+                           f"through the layers. {off_path}"),
+            row(EXPLODING, f"exploding: on the data path a gradient > "
+                           f"{fmt(s['exploding'], 2)} x reference; or nan/inf anywhere"),
         ]
         if has_strip:
             marks.append(row(HEALTHY, "unit strip: one cell per unit, green healthy, red dead, "
                                       "orange saturated"))
+        if any(n.kind == "module" and n.status for n in nodes):
+            marks.append(line("A module's mark names the member that raised it and quotes "
+                              "that member's number."))
         rows += [
-            f'<TR><TD COLSPAN="{n}" ALIGN="LEFT"><FONT POINT-SIZE="9"><B>How to read:</B> '
-            f"node = name op / data / grad; edge = up * local = down "
-            f"(tensors: norms |.|, product elementwise)."
-            f"</FONT></TD></TR>",
-            f'<TR><TD COLSPAN="{n}" ALIGN="LEFT"><FONT POINT-SIZE="9">Gradient RMS relative to '
-            f"the reference near the output (grad rows and edges; thin pale edges: vanishing)"
-            f"</FONT></TD></TR>",
+            line("How to read: a node shows name and op, data, grad; an edge shows "
+                 "up * local = down (for tensors the norms |.|: the product is elementwise)."),
+            line("Gradient RMS relative to the reference near the output (grad rows and "
+                 "edges; thin pale edges carry little):"),
             f"<TR>{cells}</TR>",
         ] + marks
     border = "1" if legend else "0"

@@ -13,12 +13,14 @@ from pathlib import Path
 import graphviz
 
 from .analysis import analyze
-from .dot import EDGE_ATTR, GRAPH_ATTR, NODE_ATTR, graph_body, legend_label
+from .dot import EDGE_ATTR, GRAPH_ATTR, NODE_ATTR, graph_body, legend_label, spine
 from .info import EXPLODING_RATIO, MARK_FRACTION, SATURATION, VANISHING_RATIO, GraphInfo
 from .modules import module_classes
 from .render import TIMEOUT, RenderTimeoutError, format_of, render_source
 
-__all__ = ["GradGraph", "draw_graph"]
+__all__ = ["GradGraph", "draw_graph", "LR_MAX_DEPTH"]
+
+LR_MAX_DEPTH = 5  # rankdir=None: graphs this deep or less read left to right, deeper top down
 
 
 class GradGraph(graphviz.Digraph):
@@ -114,7 +116,7 @@ def _write_bytes(path: str | os.PathLike, data: bytes) -> str:
 def draw_graph(root, path=None, params=None, *, model=None, max_nodes=500, depth=None,
                collapse=None, saturation=SATURATION, mark_fraction=MARK_FRACTION,
                vanishing=VANISHING_RATIO, exploding=EXPLODING_RATIO, legend=True, title=None,
-               rankdir="LR", digits=4, renderer=None, timeout=TIMEOUT) -> GradGraph:
+               rankdir=None, digits=4, renderer=None, timeout=TIMEOUT) -> GradGraph:
     """Draw the graph behind ``root`` with values, gradients, and unhealthy units marked.
 
     Returns a GradGraph (a graphviz.Digraph; ``.info`` holds every statistic); writes SVG,
@@ -130,15 +132,23 @@ def draw_graph(root, path=None, params=None, *, model=None, max_nodes=500, depth
     * saturation: |f'| below which a sigmoid/tanh/ELU activation counts as saturated;
       mark_fraction: the dead or saturated fraction from which a node is marked;
       vanishing / exploding: gradient RMS relative to the reference near the output.
-    * legend, title, rankdir ("LR" or "TB"), digits (significant digits of one-element
-      numbers), renderer (None, "system" or "graphviz-pure"), timeout (seconds a render
-      may take before a RenderTimeoutError that says how to draw less).
+    * rankdir: "LR" (left to right, as the lecture's slides draw a neuron), "TB" (top to
+      bottom: a network's layers stack down the page, so it fits a notebook's width), or
+      None: "LR" for graphs at most 5 nodes deep, "TB" for deeper ones.
+    * legend, title, digits (significant digits of one-element numbers), renderer (None,
+      "system" or "graphviz-pure"), timeout (seconds a render may take before a
+      RenderTimeoutError that says how to draw less).
     """
     info = analyze(root, params, model=model, depth=depth, collapse=collapse,
                    max_nodes=max_nodes, saturation=saturation, mark_fraction=mark_fraction,
                    vanishing=vanishing, exploding=exploding)
     classes = module_classes(model) if model is not None else {}
     lines = graph_body(info, classes, legend=legend, digits=digits)
+    if rankdir is None:
+        rankdir = "LR" if len(spine(info)) <= LR_MAX_DEPTH else "TB"
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"draw_graph: rankdir must be 'LR', 'TB', 'RL', 'BT' or None, "
+                         f"not {rankdir!r}")
     g = GradGraph(name="gradient_flow", format="svg",
                   graph_attr={"rankdir": rankdir, **GRAPH_ATTR}, node_attr=NODE_ATTR,
                   edge_attr=EDGE_ATTR, body=lines)

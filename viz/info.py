@@ -62,7 +62,16 @@ def shape_text(shape) -> str:
 # -- results ------------------------------------------------------------------------------------
 @dataclass
 class NodeInfo:
-    """Statistics of one drawn node. Fractions are in [0, 1]; None where they do not apply."""
+    """Statistics of one drawn node. Fractions are in [0, 1]; None where they do not apply.
+
+    Dead and saturated fractions are judged on a batch: ``examples`` is how many examples
+    (rows, or positions of a feature map) the unit statistics saw; with one example they stay
+    None and ``notes`` says what this one example shows ("zero on this example").
+    ``reasons`` maps each status to the sentence that justifies it, with the number that
+    crossed the threshold (for a module node: the member that raised it, and its number).
+    ``data_path``: whether the node depends on the input data (only those are judged
+    vanishing or exploding).
+    """
 
     id: str
     index: int
@@ -94,6 +103,10 @@ class NodeInfo:
     saturated_units: list = field(default_factory=list)
     unit_badness: np.ndarray | None = field(default=None, repr=False)
     status: tuple = ()
+    reasons: dict = field(default_factory=dict)  # status -> "grad 3e-4 x ref", ...
+    notes: list = field(default_factory=list)  # quiet remarks, e.g. "zero on this example"
+    examples: int | None = None
+    data_path: bool = True
     members: int = 1  # nodes a module node stands for
     params: list = field(default_factory=list)  # module node: (name, shape, grad_norm)
     value_ref: object = field(default=None, repr=False, compare=False)
@@ -140,8 +153,12 @@ class NodeInfo:
             lines.append(f"saturated: {100 * self.saturated_fraction:.0f}% of activations; units "
                          f"saturated on every example: {len(self.saturated_units)}/{self.units}"
                          + _list(self.saturated_units))
-        if self.status:
-            lines.append("marked: " + ", ".join(self.status))
+        lines += self.notes
+        for st in self.status:
+            lines.append(f"marked {st}: {self.reasons.get(st, '')}".rstrip(": "))
+        if not self.data_path:
+            lines.append("off the data path (depends on no input data): not judged "
+                         "vanishing or exploding")
         return "\n".join(lines)
 
 
