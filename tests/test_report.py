@@ -67,7 +67,8 @@ def test_page_is_self_contained(quick_report):
     out, _ = quick_report
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "http://" not in page and "https://" not in page  # nothing fetched, not even a font
-    assert not re.search(r'<(script|link|img|iframe)[^>]+src="(?!data:|backprop\.html)', page)
+    assert not re.search(r'<(script|link|img|iframe)[^>]+src="(?!data:|backprop\.html|'
+                         r'explore_\w+\.html)', page)
     assert page.count("<svg") >= 3  # the neuron, the ReLU net, the tanh net
     assert page.count('src="data:image/png;base64,') >= 10
     ids = re.findall(r'\bid="([^"]+)"', page)
@@ -75,6 +76,11 @@ def test_page_is_self_contained(quick_report):
     anim = (out / "backprop.html").read_text(encoding="utf-8")
     assert "<svg" in anim and "http://" not in anim and "https://" not in anim
     assert 'src="backprop.html"' in page
+    for name in ("explore_dead_relu", "explore_init_std001", "explore_init_xavier",
+                 "explore_bn_plain", "explore_bn_normalized"):  # viz.explore pages, embedded
+        explorer = (out / f"{name}.html").read_text(encoding="utf-8")
+        assert "<svg" in explorer and "http:" not in explorer and "https:" not in explorer
+        assert f'src="{name}.html"' in page
     for name in ("random", "grid", "coarse", "fine"):
         assert (out / f"search_{name}.csv").read_text().startswith("id,status")
         json.loads((out / f"search_{name}.json").read_text())

@@ -96,7 +96,8 @@ class Explorer:
 
 
 def explore(source, path=None, *, model=None, params=None, title=None, max_nodes=300,
-            rankdir="TB", renderer=None, height=760, mark_fraction=0.1) -> Explorer:
+            rankdir="TB", renderer=None, height=760, mark_fraction=0.1,
+            grad_range=None) -> Explorer:
     """One offline HTML page to explore a graph's gradients, over the recorded steps.
 
     source: a :class:`viz.Recorder` (a slider over its steps) or a Value after ``backward()``
@@ -105,7 +106,9 @@ def explore(source, path=None, *, model=None, params=None, title=None, max_nodes
     trace:`` (exact clusters); params: a dict naming leaves. max_nodes: larger graphs are drawn
     one node per module. rankdir: "TB" or "LR". renderer: None, "system" or "graphviz-pure"
     (as draw_graph). mark_fraction: the dead or saturated fraction from which a node's border
-    turns red or orange. Writes the page to ``path`` when given; returns an Explorer.
+    turns red or orange. grad_range: (low, high) gradient RMS spanned by the colour scale
+    (default ``rec.grad_rms_range()``; give several pages the same to compare their colours).
+    Writes the page to ``path`` when given; returns an Explorer.
     """
     from tinygrad_lite import Value
 
@@ -129,7 +132,14 @@ def explore(source, path=None, *, model=None, params=None, title=None, max_nodes
         if hasattr(m, "named_modules"):
             classes = {n: type(x).__name__ for n, x in m.named_modules()}
     layout = _layout(rec, max_nodes)
+    if grad_range is None:
+        grad_range = rec.grad_rms_range()
+    elif not (len(grad_range) == 2 and 0 < grad_range[0] <= grad_range[1]):
+        raise ValueError(f"explore: grad_range must be (low, high) with 0 < low <= high, not "
+                         f"{grad_range!r}")
     data = _data(rec, layout, classes, title, mark_fraction)
+    data["domain"] = (None if grad_range is None else
+                      [math.log10(grad_range[0]), math.log10(grad_range[1])])
     dot = _dot(rec, layout, classes, data, rankdir)
     from .render import render_source
 

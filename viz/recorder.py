@@ -431,6 +431,25 @@ class Recorder:
         out["up_norm"] = self._node_series[edge[1]].cols["grad_norm"][j]
         return out
 
+    def grad_rms_range(self, q=(0.02, 0.98), ops_only=True) -> tuple | None:
+        """(low, high) percentiles ``q`` of the gradient RMS per element over every recorded
+        step of every op node (all nodes with ops_only=False); None without a gradient.
+
+        viz.explore colours by it; pass the widest of several Recorders' ranges to
+        ``explore(..., grad_range=...)`` to give their pages one scale."""
+        logs = []
+        for key, meta in self.nodes.items():
+            if meta.depth == 0 or (ops_only and meta.kind != "op"):
+                continue
+            size = math.sqrt(max(meta.size, 1))
+            for gn in self._node_series[key].cols["grad_norm"]:
+                if gn is not None and gn > 0 and math.isfinite(gn):
+                    logs.append(gn / size)
+        if not logs:
+            return self.grad_rms_range(q, ops_only=False) if ops_only else None
+        lo, hi = np.quantile(np.asarray(logs), q)
+        return float(lo), float(hi)
+
     def columns(self, key) -> dict:
         """Every statistic of a node, each a list over the recorded steps (shared, read only)."""
         return self._node_series[self._node_key(key)].cols

@@ -61,20 +61,11 @@
     const [r, g, b] = [1, 3, 5].map((q) => parseInt(bg.slice(q, q + 2), 16));
     return 0.299 * r + 0.587 * g + 0.114 * b < 140 ? "#ffffff" : "#000000";
   }
-  // one scale for every step: log10 RMS between the 2nd and 98th percentile of all of them
+  // one scale for every step: log10 of the gradient RMS range the page was given (by default
+  // the 2nd to 98th percentile of the ops' gradients), widened to two decades at least
   const ABS = (function () {
-    const logs = [];
-    for (let i = 0; i < D.ndraw; i++) {
-      if (i === D.root) continue;
-      for (let j = 0; j < nSteps; j++) {
-        const r = rms(i, j);
-        if (r !== null && r > 0 && Number.isFinite(r)) logs.push(Math.log10(r));
-      }
-    }
-    logs.sort((a, b) => a - b);
-    if (!logs.length) return [-6, 0];
-    let lo = logs[Math.floor(0.02 * (logs.length - 1))];
-    let hi = logs[Math.ceil(0.98 * (logs.length - 1))];
+    if (!D.domain) return [-6, 0];
+    let [lo, hi] = D.domain;
     if (hi - lo < 2) { const m = (hi + lo) / 2; lo = m - 1; hi = m + 1; }
     return [Math.floor(lo * 2) / 2, Math.ceil(hi * 2) / 2];
   })();

@@ -1,7 +1,14 @@
 """6. Batch normalization: a bad init, the learning-rate range, training against evaluation."""
 from __future__ import annotations
 
-from ...experiments.batch_norm import bad_init, batch_dependence, lr_sweep
+from ...experiments.batch_norm import (
+    bad_init,
+    batch_dependence,
+    lr_sweep,
+    make_model,
+    small_init,
+)
+from ...experiments.common import sgd_epochs
 from ..context import Context
 from ..html import fmt, table
 from ..registry import Section, section
@@ -55,6 +62,26 @@ def build(ctx: Context, s: Section) -> None:
     ax2.legend(fontsize=8)
     s.add(ctx.figure(fig, "Left: a bad init stalls without batch norm. Right: the range of "
                           "learning rates that train."))
+
+    # the first epoch of both bad-init runs again, every step recorded: one explorer each
+    import viz
+
+    runs = {}
+    for normed, label in ((False, "plain"), (True, "batch norm")):
+        rec = runs[label] = viz.Recorder(make_model(batch_norm=normed, weight_init=small_init))
+        sgd_epochs(rec.model, data.X_train, data.y_train, 0.05, 1, monitor=rec)
+        rec.close()
+    ranges = [r for r in (rec.grad_rms_range() for rec in runs.values()) if r is not None]
+    scale = (min(r[0] for r in ranges), max(r[1] for r in ranges)) if ranges else None
+    for (label, rec), name in zip(runs.items(), ("explore_bn_plain.html",
+                                                 "explore_bn_normalized.html"), strict=True):
+        s.attach(name, str(viz.explore(rec, title=f"std 0.01 init, {label}: first epoch",
+                                       grad_range=scale)),
+                 title=f"std 0.01 init, {label}: the gradients step by step",
+                 text=f"The first epoch ({len(rec.steps)} SGD steps) of the {label} network "
+                      f"above, every step recorded; both pages share one colour scale. Move "
+                      f"the slider or press play; the heat map shows each op's gradient at "
+                      f"each step.", embed=True)
     s.numbers = {"bad_init_acc": {"plain": bad.plain_acc, "batch norm": bad.bn_acc},
                  "lrs": sweep.lrs, "sweep": sweep.accs, "train_shift": shift.train_shift,
                  "eval_shift": shift.eval_shift}

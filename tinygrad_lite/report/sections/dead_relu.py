@@ -1,7 +1,8 @@
 """3. Dead ReLUs: dead fraction per layer and epoch at three learning rates; their gradient."""
 from __future__ import annotations
 
-from ...experiments.dead_relu import compare_learning_rates, gradient_into_dead
+from ...experiments.common import sgd_epochs
+from ...experiments.dead_relu import compare_learning_rates, gradient_into_dead, make_model
 from ..context import Context
 from ..html import fmt, table
 from ..registry import Section, section
@@ -64,7 +65,22 @@ def build(ctx: Context, s: Section) -> None:
     axes[0].set_ylim(-0.05, 1.05)
     axes[0].legend(fontsize=8)
     s.add(ctx.figure(fig, "Dead fraction per epoch, measured on all training examples."))
+
+    # the too-high run once more, every step recorded (same init, batches and updates)
+    rec = viz.Recorder(make_model(0))
+    sgd_epochs(rec.model, X, y, runs[HIGH].lr, 3, momentum=0.9, batch_size=64, monitor=rec)
+    rec.close()
+    on_batch = rec.series("3 relu #0", "dead")
+    s.attach("explore_dead_relu.html",
+             str(viz.explore(rec, title=f"ReLU net at lr {runs[HIGH].lr:g}, step by step")),
+             title="Units dying, step by step",
+             text=f"The run at lr {runs[HIGH].lr:g}, every SGD step recorded: move the slider or "
+                  f"press play to watch the gradient reaching each layer and the units of ReLU "
+                  f"'3' dying (dead on each step's batch of 64: {on_batch[0]:.0%} at the first "
+                  f"step, {on_batch[-1]:.0%} at the last). Click a node for its numbers.",
+             embed=True)
     s.numbers = {"final": {name: {"lr": run.lr, "dead": run.dead, "train_acc": run.train_acc}
                            for name, run in runs.items()},
                  "series": {name: run.history.dead for name, run in runs.items()},
-                 "dead_on_batch": dead.n_dead, "grad_into_dead": dead.max_grad}
+                 "dead_on_batch": dead.n_dead, "grad_into_dead": dead.max_grad,
+                 "explorer_dead_per_step": on_batch}

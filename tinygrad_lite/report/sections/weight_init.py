@@ -3,7 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...experiments.weight_init import compare_schemes, saturated_tanh_net, weight_grad_norms
+from ... import nn
+from ...experiments.common import sgd_epochs
+from ...experiments.weight_init import (
+    SCHEMES,
+    compare_schemes,
+    saturated_tanh_net,
+    weight_grad_norms,
+)
 from ..context import Context
 from ..html import fmt, table
 from ..registry import Section, section
@@ -94,6 +101,42 @@ def build(ctx: Context, s: Section) -> None:
                     "A small tanh network initialized with std 1.0, on a batch of 32: its tanh "
                     "layers are marked orange for saturated units, where the local gradient is "
                     "nearly 0."))
+
+    # the two tanh nets over training time: one explorer each (pages beside index.html)
+    steps = 5 if ctx.quick else 20
+    X64 = r.inputs[:64]
+    y64 = np.random.default_rng(2).integers(0, 10, len(X64))
+    recs = {}
+    for scheme in ("tanh, std 0.01", "tanh, Xavier"):
+        make = SCHEMES[scheme][1]
+        layers: list[nn.Module] = []
+        for i in range(10):
+            layers += [nn.Linear(X64.shape[1] if i == 0 else 500, 500, init=make, rng=i),
+                       nn.Tanh()]
+        rec = recs[scheme] = viz.Recorder(nn.Sequential(*layers,
+                                                        nn.Linear(500, 10, init=make, rng=10)))
+        sgd_epochs(rec.model, X64, y64, 0.01, steps, batch_size=64, monitor=rec)
+        rec.close()
+    scale = _common_range(recs.values())  # one colour scale: the two pages compare
+    first_grad = {k: rec.series("1 tanh #0", "grad_norm") for k, rec in recs.items()}
+    for (scheme, rec), name in zip(recs.items(), ("explore_init_std001.html",
+                                                  "explore_init_xavier.html"), strict=True):
+        s.attach(name, str(viz.explore(rec, title=f"10 x 500 {scheme}, step by step",
+                                       grad_range=scale)),
+                 title=f"{scheme}: the gradients over {steps} SGD steps",
+                 text=f"Ten tanh layers of 500 units ({scheme}), one batch of 64, every step "
+                      f"recorded; both pages share one colour scale. The heat map on the right "
+                      f"shows each op's gradient at each step; the first tanh layer's gradient "
+                      f"norm is {fmt(first_grad[scheme][0])} at the first step and "
+                      f"{fmt(first_grad[scheme][-1])} at the last.", embed=True)
     s.numbers = {"std": {k: v.tolist() for k, v in std.items()}, "saturated_std1": sat,
                  "relu_xavier_variance_ratio": ratio, "weight_grad_norms": grad_norms,
-                 "he_spread": r.he_spread}
+                 "he_spread": r.he_spread, "explorer_first_tanh_grad": first_grad}
+
+
+def _common_range(recs) -> tuple | None:
+    """The gradient RMS range spanning every Recorder's own (one colour scale for all)."""
+    ranges = [r for r in (rec.grad_rms_range() for rec in recs) if r is not None]
+    if not ranges:
+        return None
+    return min(r[0] for r in ranges), max(r[1] for r in ranges)
