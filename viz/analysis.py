@@ -321,12 +321,21 @@ def _local(ctx, i):
     return np.asarray(lg)
 
 
+def input_grads(ctx, up: np.ndarray) -> tuple:
+    """``ctx.input_grads(up)``: what the op sends to each input for the upstream ``up``.
+
+    A context that says it works on Python floats (``ctx.scalar``) gets a float, as the
+    engine gives it; any other gets the array.
+    """
+    scalar = getattr(ctx, "scalar", False) is True and up.size == 1
+    return ctx.input_grads(float(up.reshape(())) if scalar else up)
+
+
 def _downstream(ctx, up):
     if up is None:
         return None
     try:
-        g = float(up) if ctx.scalar and up.size == 1 else up
-        grads = ctx.input_grads(g)
+        grads = input_grads(ctx, up)
     except Exception:  # a user's op whose backward fails here: draw the edge without it
         return None
     return tuple(None if (g is None or not p.requires_grad) else np.asarray(g)

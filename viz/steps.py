@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .analysis import input_grads
 from .info import fmt, norm, shape_text
 from .modules import param_names
 
@@ -122,8 +123,7 @@ def backward_steps(root, params=None, model=None, *, grad=None) -> Iterator[Back
         if ctx is None:
             yield BackwardStep(k, v, _name(v, names), "", up)
             continue
-        g = float(up) if ctx.scalar and up.size == 1 else up
-        grads = ctx.input_grads(g)
+        grads = input_grads(ctx, up)
         locals_: list = []
         downs: list = []
         for i, (p, d) in enumerate(zip(ctx.parents, grads, strict=True)):
