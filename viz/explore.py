@@ -307,7 +307,8 @@ def _data(rec: Recorder, layout: dict, classes: dict, title, mark_fraction) -> d
          "g": [_hist_col(rec.columns(k)["grad_hist"]) for k in rows]}
     strip = [None if all(s is None for s in rec.columns(k)["strip"]) else
              list(rec.columns(k)["strip"]) for k in rows]
-    edges, ES = [], {"up": [], "lo": [], "dn": []}
+    edges: list[dict] = []
+    ES: dict[str, list] = {"up": [], "lo": [], "dn": []}
     for e in layout["edges"]:
         meta = rec.edges[e["edge"]]
         edges.append({"s": e["s"], "d": e["d"], "i": meta.index, "r": meta.rule, "c": e["count"],
@@ -337,7 +338,7 @@ def _references(rec: Recorder, rows: list) -> dict:
         if m.depth > 0 or len(rows) == 1:
             groups.setdefault(m.group, []).append(m)
     for g, metas in groups.items():
-        col = []
+        col: list = []
         for j in range(n):
             cands = []
             for m in metas:
@@ -418,8 +419,10 @@ def _dot(rec: Recorder, layout: dict, classes: dict, data: dict, rankdir: str) -
     uses: dict[int, list] = {}
     for e in data["edges"]:
         uses.setdefault(e["s"], []).append(e["d"])
+    main_inputs = {e["d"] for e in data["edges"]
+                   if data["nodes"][e["s"]]["kind"] not in ("param", "input")}
     beside = {s: ds[0] for s, ds in uses.items()
-              if len(ds) == 1 and data["nodes"][s]["kind"] == "param"}
+              if len(ds) == 1 and data["nodes"][s]["kind"] == "param" and ds[0] in main_inputs}
 
     def emit(branch, pad):
         here = set(branch["nodes"])

@@ -374,7 +374,7 @@ class Recorder:
             return {}
         lg = _units_view(np.abs(local))  # (examples, units)
         if meta.op in DYING:
-            dead = ~lg.any(axis=0)  # zero local gradient on every example
+            dead = np.asarray(~lg.any(axis=0))  # zero local gradient on every example
             return {"dead": float(dead.mean()), "strip": _strip(dead, self.strip_cells)}
         sat = lg < self.saturation
         per_unit = sat.mean(axis=0)

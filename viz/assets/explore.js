@@ -383,8 +383,12 @@
     vb = v;
     svg.setAttribute("viewBox", [v.x, v.y, v.w, v.h].map((x) => x.toFixed(2)).join(" "));
   }
-  function fit() {  // the whole graph
-    setView({ ...home });
+  function fit() {  // the whole graph, never blown up past 1.25x
+    const cw = pane.clientWidth, ch = pane.clientHeight;
+    const s = cw && ch ? Math.min(cw / home.w, ch / home.h) : 1;
+    if (s <= 1.25) { setView({ ...home }); return; }
+    const w = cw / 1.25, h = ch / 1.25;
+    setView({ x: home.x + (home.w - w) / 2, y: home.y + (home.h - h) / 2, w, h });
   }
   function start() {  // the whole graph, or its top at a readable size when that is too small
     const cw = pane.clientWidth, ch = pane.clientHeight;
@@ -493,7 +497,7 @@
   function drawLoss() {
     const box = $("loss");
     const holder = box.parentNode;
-    const has = D.loss.some((x) => x !== null);
+    const has = nSteps > 1 && D.loss.some((x) => x !== null);
     holder.hidden = !has;
     if (!has) return;
     const fresh = document.createElement("div");
@@ -515,8 +519,8 @@
   function drawHeat() {
     const holder = $("heat");
     holder.textContent = "";
-    holder.parentNode.hidden = !heatRows.length;
-    if (!heatRows.length) return;
+    holder.parentNode.hidden = !heatRows.length || nSteps < 2;
+    if (holder.parentNode.hidden) return;
     const W = 300, L = 0, rh = Math.max(2, Math.min(8, 260 / heatRows.length));
     const cw = (W - L) / nSteps, Hh = rh * heatRows.length;
     const box = el("svg", { width: W, height: Hh + 2, id: "heat-map" }, holder);
@@ -700,6 +704,7 @@
       panel.append(h("table", { id: "stats" }, tb));
       histChart(panel, hv, "#9ecae1", "values");
       histChart(panel, hg, "#3182bd", "gradients");
+      if (nSteps < 2) return;
       panel.append(h("div", { class: "chart-title" }, "gradient RMS over the steps"));
       lineChart(panel, D.steps.map((_, q) => rms(i, q)), { log: true, onPick: (q) => { stop(); show(q); } });
       const unit = c ? unitNode(c) : n.u !== null ? i : null;
@@ -725,6 +730,7 @@
     panel.append(h("table", { id: "stats" }, tb));
     panel.append(h("p", { class: "hint" }, "downstream = upstream × local: elementwise for " +
       "elementwise ops, " + (e.r ? "here " + e.r : "a product") + " otherwise; norms do not multiply."));
+    if (nSteps < 2) return;
     panel.append(h("div", { class: "chart-title" }, "downstream |grad| over the steps"));
     lineChart(panel, D.ES.dn[k] || D.steps.map(() => null), { log: true, onPick: (q) => { stop(); show(q); } });
   }
