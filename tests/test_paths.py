@@ -514,3 +514,20 @@ def test_mixed_precision_operands_keep_their_own_dtype(op, order):
     assert x32.grad.dtype == np.float32 and y64.grad.dtype == np.float64
     np.testing.assert_allclose(a.grad, a64.grad, rtol=1e-6)
     np.testing.assert_allclose(b.grad, b64.grad, rtol=1e-6)
+
+
+@pytest.mark.parametrize("expr", ["a+b", "a-b", "reuse"])
+def test_each_value_owns_its_gradient_array(expr):
+    """Changing one Value's .grad in place (clipping, weight decay written as p.grad += ...)
+    must not change another Value's: no two Values share a gradient array."""
+    a, b = Value(np.ones(3)), Value(np.full(3, 2.0))
+    c = {"a+b": lambda: a + b, "a-b": lambda: a - b, "reuse": lambda: a + a * 1.0}[expr]()
+    c.backward(np.ones(3))
+    grads = [v.grad for v in (a, b, c) if v.grad is not None]
+    before = [g.copy() for g in grads]
+    for i, g in enumerate(grads):
+        for h in grads[i + 1:]:
+            assert not np.shares_memory(g, h), f"{expr}: two Values share one gradient array"
+    grads[0] *= 10.0
+    for g, old in zip(grads[1:], before[1:]):
+        np.testing.assert_array_equal(g, old)

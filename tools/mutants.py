@@ -6,8 +6,12 @@ overwritten instead of accumulated, a wrong unbroadcast axis, an off-by-one kink
 ``>=``), a gradient skipped because another input needs none, tie handling, a dtype drop.
 Ids read ``area-what``; ``kind`` groups them.
 
-Written against the engine of commit 15e1c1d (per-path fast paths: ``sbackward`` for Python
-floats, ``abackward`` for arrays, ``backward`` for everything else).
+Written against the one-definition engine (commit ec03e12, "Engine: one definition per op"):
+each op's ``backward`` serves every path (Python floats through ``ctx.xp = floatmath``,
+arrays through numpy); ``engine.py`` builds elementwise nodes (saved values in the output
+Value's slots) and context nodes, and runs one backward loop with ``_send`` accumulating each
+input's pending gradient. The catalogue for the engine before it (separate ``sbackward`` and
+``abackward`` paths) is this file at commit c9e64ff.
 """
 from __future__ import annotations
 
@@ -42,113 +46,82 @@ def m(id: str, file: str, kind: str, description: str, original: str, replacemen
     MUTANTS.append(Mutant(id, file, kind, description, original, replacement))
 
 
+
 # -- ops/elementwise.py --------------------------------------------------------------------
-m("add-general-drop-b", EW, "skipped gradient", "Add.backward gives b no gradient",
-  "def backward(ctx, g):\n        return g, g", "def backward(ctx, g):\n        return g, None")
-m("add-scalar-sign", EW, "sign flip", "Add.sbackward negates b's gradient",
-  "def sbackward(node, g):\n        return g, g", "def sbackward(node, g):\n        return g, -g")
-m("add-array-drop-b", EW, "skipped gradient", "Add.abackward gives b no gradient",
-  "def abackward(node, g):\n        return g, g", "def abackward(node, g):\n        return g, None")
-m("sub-general-sign", EW, "sign flip", "Sub.backward: d/db = +g",
-  "return g, (-g if ctx.parents[1].requires_grad else None)",
-  "return g, (g if ctx.parents[1].requires_grad else None)")
-m("sub-scalar-sign", EW, "sign flip", "Sub.sbackward: d/db = +g",
-  "def sbackward(node, g):\n        return g, -g", "def sbackward(node, g):\n        return g, g")
-m("sub-array-sign", EW, "sign flip", "Sub.abackward: d/db = +g",
-  "return g, (-g if type(p) is not float and p.requires_grad else None)",
-  "return g, (g if type(p) is not float and p.requires_grad else None)")
-m("sub-array-skip", EW, "skipped gradient", "Sub.abackward: b's gradient only when b needs none",
-  "return g, (-g if type(p) is not float and p.requires_grad else None)",
-  "return g, (-g if type(p) is not float and not p.requires_grad else None)")
-m("mul-general-skip", EW, "skipped gradient",
-  "Mul.backward: b's gradient computed only when a needs one",
-  "(g * ctx.a if pb.requires_grad else None)", "(g * ctx.a if pa.requires_grad else None)")
-m("mul-scalar-swap", EW, "wrong formula", "Mul.sbackward: saved factors swapped",
-  "return g * node._s1, g * node._s0", "return g * node._s0, g * node._s1")
-m("mul-array-swap", EW, "wrong formula", "Mul.abackward: d/da = a instead of b",
-  "(g * node._s1 if type(pa) is not float and pa.requires_grad else None)",
-  "(g * node._s0 if type(pa) is not float and pa.requires_grad else None)")
-m("mul-array-skip", EW, "skipped gradient",
-  "Mul.abackward: b's gradient computed only when a is a Value needing one",
-  "(g * node._s0 if type(pb) is not float and pb.requires_grad else None)",
-  "(g * node._s0 if type(pa) is not float and pa.requires_grad else None)")
-m("div-general-da", EW, "wrong formula", "Div.backward: d/da = b instead of 1/b",
-  "gb = g / ctx.b\n", "gb = g * ctx.b\n")
-m("div-general-sign", EW, "sign flip", "Div.backward: d/db = +a/b^2",
-  "return gb, (-gb * ctx.out if", "return gb, (gb * ctx.out if")
-m("div-scalar-db", EW, "dropped factor", "Div.sbackward: d/db = -a/b (one 1/b dropped)",
-  "return gb, -gb * node._s1", "return gb, -g * node._s1")
-m("div-array-da", EW, "wrong formula", "Div.abackward: d/da = 1/b^2",
-  "gb = g / node._s0\n        p = node._p1", "gb = g / node._s0 ** 2\n        p = node._p1")
-m("div-array-sign", EW, "sign flip", "Div.abackward: d/db = +a/b^2",
-  "return gb, (-gb * node._s1 if", "return gb, (gb * node._s1 if")
-m("neg-general-sign", EW, "sign flip", "Neg.backward returns g",
+m("add-sign", EW, "sign flip", "Add.backward: d/db = -1",
+  "def backward(ctx, g):\n        return g, g", "def backward(ctx, g):\n        return g, -g")
+m("add-double", EW, "wrong formula", "Add.backward: d/da = 2",
+  "def backward(ctx, g):\n        return g, g", "def backward(ctx, g):\n        return g + g, g")
+m("sub-sign", EW, "sign flip", "Sub.backward: d/db = +1",
+  "return g, (-g if ctx.needs_input_grad[1] else None)",
+  "return g, (g if ctx.needs_input_grad[1] else None)")
+m("sub-skip", EW, "skipped gradient", "Sub.backward: b's gradient only when a needs one",
+  "return g, (-g if ctx.needs_input_grad[1] else None)",
+  "return g, (-g if ctx.needs_input_grad[0] else None)")
+m("mul-swap", EW, "wrong formula", "Mul.backward: d/da = a instead of b",
+  "(g * ctx.b if need_a else None)", "(g * ctx.a if need_a else None)")
+m("mul-skip", EW, "skipped gradient", "Mul.backward: b's gradient only when a needs one",
+  "(g * ctx.a if need_b else None)", "(g * ctx.a if need_a else None)")
+m("mul-needs-swapped", EW, "skipped gradient", "Mul.backward reads needs_input_grad reversed",
+  "need_a, need_b = ctx.needs_input_grad", "need_b, need_a = ctx.needs_input_grad")
+m("div-da", EW, "wrong formula", "Div.backward: d/da = b instead of 1/b",
+  "g_over_b = g / ctx.b", "g_over_b = g * ctx.b")
+m("div-sign", EW, "sign flip", "Div.backward: d/db = +a/b^2",
+  "(-g_over_b * ctx.out if", "(g_over_b * ctx.out if")
+m("div-db-factor", EW, "dropped factor", "Div.backward: d/db = -a/b (one 1/b dropped)",
+  "(-g_over_b * ctx.out if", "(-g * ctx.out if")
+m("div-skip", EW, "skipped gradient", "Div.backward: b's gradient only when a needs one",
+  "ctx.out if ctx.needs_input_grad[1] else None", "ctx.out if ctx.needs_input_grad[0] else None")
+m("neg-sign", EW, "sign flip", "Neg.backward returns g",
   "def backward(ctx, g):\n        return -g\n", "def backward(ctx, g):\n        return g\n")
-m("neg-scalar-sign", EW, "sign flip", "Neg.sbackward returns g",
-  "def sbackward(node, g):\n        return (-g,)", "def sbackward(node, g):\n        return (g,)")
-m("neg-array-sign", EW, "sign flip", "Neg.abackward returns g",
-  "def abackward(node, g):\n        return (-g,)", "def abackward(node, g):\n        return (g,)")
-m("pow2-factor", EW, "dropped factor", "Pow.backward for p == 2: x instead of 2x",
-  "return g * (2.0 * ctx.x)", "return g * ctx.x")
-m("pow-general-factor", EW, "dropped factor", "Pow.backward: x^(p-1) without the factor p",
+m("pow-factor", EW, "dropped factor", "Pow.backward: x^(p-1) without the factor p",
   "return g * (p * ctx.x ** (p - 1))", "return g * (ctx.x ** (p - 1))")
-m("pow-scalar-exponent", EW, "off by one", "Pow.sbackward: p x^p instead of p x^(p-1)",
-  "return (g * p * x ** (p - 1),)", "return (g * p * x ** p,)")
-m("pow-scalar-zero", EW, "wrong formula", "Pow.sbackward for p == 0 passes g through",
-  "if p == 0:\n            return (0.0,)", "if p == 0:\n            return (g,)")
-m("pow-general-zero", EW, "wrong formula", "Pow.backward for p == 0 passes g through",
-  "return np.zeros_like(g)", "return g")
-m("exp-scalar-chain", EW, "dropped factor", "Exp.sbackward drops the upstream gradient",
-  "def sbackward(node, g):\n        return (g * node._s0,)",
-  "def sbackward(node, g):\n        return (node._s0,)")
-m("exp-array-chain", EW, "dropped factor", "Exp.abackward drops the upstream gradient",
-  "def abackward(node, g):\n        return (g * node._s0,)",
-  "def abackward(node, g):\n        return (node._s0,)")
-m("log-general", EW, "wrong formula", "Log.backward: g * x instead of g / x",
+m("pow-exponent", EW, "off by one", "Pow.backward: p x^p instead of p x^(p-1)",
+  "return g * (p * ctx.x ** (p - 1))", "return g * (p * ctx.x ** p)")
+m("pow-zero", EW, "wrong formula", "Pow.backward for p == 0 passes g through",
+  "return ctx.xp.zeros_like(g)", "return g")
+m("exp-chain", EW, "dropped factor", "Exp.backward drops the upstream gradient",
+  "return g * ctx.out\n", "return ctx.out\n")
+m("log-formula", EW, "wrong formula", "Log.backward: g * x instead of g / x",
   "return g / ctx.x", "return g * ctx.x")
-m("log-array-sign", EW, "sign flip", "Log.abackward: -1/x",
-  "def abackward(node, g):\n        return (g / node._s0,)",
-  "def abackward(node, g):\n        return (-g / node._s0,)")
+m("log-sign", EW, "sign flip", "Log.backward: -1/x", "return g / ctx.x", "return -g / ctx.x")
 m("sqrt-factor", EW, "dropped factor", "Sqrt.backward: 1/sqrt(x) instead of 1/(2 sqrt(x))",
   "return g * (0.5 / ctx.out)", "return g * (1.0 / ctx.out)")
-m("abs-sign", EW, "wrong formula", "Abs.backward: |x| instead of sign(x)",
-  "return g * np.sign(ctx.x)", "return g * np.abs(ctx.x)")
+m("abs-formula", EW, "wrong formula", "Abs.backward: |x| instead of sign(x)",
+  "return g * ctx.xp.sign(ctx.x)", "return g * ctx.xp.abs(ctx.x)")
 m("abs-kink", EW, "kink", "Abs.backward: abs'(0) = 1 instead of 0",
-  "return g * np.sign(ctx.x)", "return g * np.where(ctx.x >= 0, 1.0, -1.0)")
+  "return g * ctx.xp.sign(ctx.x)", "return g * ctx.xp.where(ctx.x >= 0, 1.0, -1.0)")
 m("clip-lo-kink", EW, "kink", "Clip excludes its lower bound (x > lo)",
-  "mask &= x >= lo", "mask &= x > lo")
+  "else x >= lo)", "else x > lo)")
 m("clip-hi-kink", EW, "kink", "Clip excludes its upper bound (x < hi)",
-  "mask &= x <= hi", "mask &= x < hi")
+  "else x <= hi)", "else x < hi)")
+m("clip-hi-dropped", EW, "dropped term", "Clip ignores its upper bound in backward",
+  "(True if hi is None else x <= hi)", "True")
 
 
 # -- ops/activations.py --------------------------------------------------------------------
-m("sigmoid-general", ACT, "wrong formula", "Sigmoid.backward: s (1 - s^2)",
-  "s = ctx.out\n        return g * (s * (1.0 - s))",
-  "s = ctx.out\n        return g * (s * (1.0 - s * s))")
-m("sigmoid-scalar", ACT, "wrong formula", "Sigmoid.sbackward: s (1 - s^2)",
-  "return (g * s * (1.0 - s),)", "return (g * s * (1.0 - s * s),)")
-m("sigmoid-array", ACT, "wrong formula", "Sigmoid.abackward: s (1 - s^2) (the tensor path)",
-  "return (g * (s * (1.0 - s)),)", "return (g * (s * (1.0 - s * s)),)")
-m("tanh-scalar", ACT, "sign flip", "Tanh.sbackward: 1 + t^2",
-  "def sbackward(node, g):\n        t = node._s0\n        return (g * (1.0 - t * t),)",
-  "def sbackward(node, g):\n        t = node._s0\n        return (g * (1.0 + t * t),)")
-m("tanh-array", ACT, "wrong formula", "Tanh.abackward: 1 - t",
-  "def abackward(node, g):\n        t = node._s0\n        return (g * (1.0 - t * t),)",
-  "def abackward(node, g):\n        t = node._s0\n        return (g * (1.0 - t),)")
-m("relu-general-kink", ACT, "kink", "ReLU.backward: relu'(0) = 1 (>= for >)",
+m("sigmoid-formula", ACT, "wrong formula", "Sigmoid.backward: s (1 - s^2)",
+  "return g * (s * (1.0 - s))", "return g * (s * (1.0 - s * s))")
+m("sigmoid-chain", ACT, "dropped factor", "Sigmoid.backward drops the upstream gradient",
+  "return g * (s * (1.0 - s))", "return s * (1.0 - s)")
+m("tanh-formula", ACT, "wrong formula", "Tanh.backward: 1 - t",
+  "return g * (1.0 - t * t)", "return g * (1.0 - t)")
+m("tanh-sign", ACT, "sign flip", "Tanh.backward: 1 + t^2",
+  "return g * (1.0 - t * t)", "return g * (1.0 + t * t)")
+m("relu-kink", ACT, "kink", "ReLU.backward: relu'(0) = 1 (>= for >)",
   "return g * (ctx.out > 0)", "return g * (ctx.out >= 0)")
-m("relu-scalar-kink", ACT, "kink", "ReLU.sbackward: relu'(0) = 1 (>= for >)",
-  "return (g if node._s0 > 0 else 0.0,)", "return (g if node._s0 >= 0 else 0.0,)")
-m("relu-array-kink", ACT, "kink", "ReLU.abackward: relu'(0) = 1 (>= for >)",
-  "return (g * (node._s0 > 0),)", "return (g * (node._s0 >= 0),)")
+m("relu-chain", ACT, "dropped factor", "ReLU.backward drops the upstream gradient",
+  "return g * (ctx.out > 0)", "return 1.0 * (ctx.out > 0)")
 m("leaky-chain", ACT, "dropped factor", "LeakyReLU.backward: slope instead of g * slope",
-  "return np.where(ctx.pos, g, g * ctx.slope)", "return np.where(ctx.pos, g, ctx.slope)")
+  "ctx.xp.where(ctx.x > 0, g, g * ctx.slope)", "ctx.xp.where(ctx.x > 0, g, ctx.slope)")
 m("leaky-kink", ACT, "kink", "LeakyReLU: leaky_relu'(0) = 1 instead of slope (>= for >)",
-  "pos = x > 0\n        ctx.pos, ctx.slope", "pos = x >= 0\n        ctx.pos, ctx.slope")
+  "ctx.xp.where(ctx.x > 0, g, g * ctx.slope)", "ctx.xp.where(ctx.x >= 0, g, g * ctx.slope)")
 m("elu-dropped-alpha", ACT, "dropped term", "ELU.backward: alpha (e^x - 1) instead of alpha e^x",
-  "np.where(ctx.pos, 1.0, ctx.neg + ctx.alpha)", "np.where(ctx.pos, 1.0, ctx.neg)")
+  "ctx.out + ctx.alpha)", "ctx.out)")
 m("elu-kink", ACT, "kink", "ELU: elu'(0) = 1 instead of alpha (>= for >)",
-  "pos = x > 0\n        neg = alpha", "pos = x >= 0\n        neg = alpha")
+  "where(ctx.x > 0, 1.0, ctx.out + ctx.alpha)", "where(ctx.x >= 0, 1.0, ctx.out + ctx.alpha)")
+m("elu-alpha-one", ACT, "wrong formula", "ELU.backward: alpha e^x - alpha + 1",
+  "ctx.out + ctx.alpha)", "ctx.out + 1.0)")
 m("prelu-dx-chain", ACT, "dropped factor", "PReLU d/dx: alpha instead of g * alpha",
   "gx = np.where(ctx.pos, g, g * ctx.a)", "gx = np.where(ctx.pos, g, ctx.a)")
 m("prelu-dalpha-chain", ACT, "dropped factor", "PReLU d/dalpha: x instead of g * x",
@@ -157,9 +130,14 @@ m("prelu-kink", ACT, "kink", "PReLU: prelu'(0) = 1 instead of alpha (>= for >)",
   "pos = x > 0\n        ctx.x, ctx.a", "pos = x >= 0\n        ctx.x, ctx.a")
 m("prelu-channel-axis", ACT, "wrong axis", "PReLU d/dalpha summed over every axis but 0",
   "range(ga.ndim) if i != 1)", "range(ga.ndim) if i != 0)")
+m("prelu-scalar-mean", ACT, "wrong formula", "PReLU d/dalpha for one slope: mean, not sum",
+  "ga = ga.sum()\n", "ga = ga.mean()\n")
 m("maxout-tie-last", ACT, "ties", "Maxout: a tie goes to the last winner",
   "idx = pieces.argmax(axis=-1)[..., None]",
   "idx = (pieces.shape[-1] - 1 - pieces[..., ::-1].argmax(axis=-1))[..., None]")
+m("maxout-chain", ACT, "dropped factor", "Maxout routes 1 instead of g to the winner",
+  "np.put_along_axis(gp, ctx.idx, g[..., None], axis=-1)",
+  "np.put_along_axis(gp, ctx.idx, 1.0, axis=-1)")
 
 
 # -- ops/reduce.py -------------------------------------------------------------------------
@@ -169,6 +147,8 @@ m("sum-keepdims", RED, "wrong axis", "Sum.backward treats every sum as keepdims=
 m("mean-no-divide", RED, "dropped factor", "Mean.backward forgets the 1/n",
   "g = _expand(g, ctx.shape, ctx.axes, ctx.keepdims) * (1.0 / ctx.n)",
   "g = _expand(g, ctx.shape, ctx.axes, ctx.keepdims)")
+m("mean-n-last-axis", RED, "wrong formula", "Mean counts only the last reduced axis in n",
+  "n *= x.shape[a]", "n = x.shape[a]")
 m("max-ties-full", RED, "ties", "Max: every tied maximum takes the full gradient",
   "return mask * (g / count)", "return mask * g")
 m("max-ties-global-count", RED, "ties", "Max: ties counted over the whole array, not per slice",
@@ -189,11 +169,15 @@ m("matmul-batch-no-swap", LIN, "wrong formula", "MatMul batched: d/da = g @ b (n
   "ga = g2 @ _swap(b2)", "ga = g2 @ b2")
 m("matmul-needs-swapped", LIN, "skipped gradient", "MatMul reads needs_input_grad in reverse",
   "need_a, need_b = ctx.needs_input_grad", "need_b, need_a = ctx.needs_input_grad")
+m("matmul-vec-b", LIN, "wrong axis", "MatMul with a 1-D b: the column axis of g not added",
+  "if b.ndim == 1:\n            g2 = g2[..., None]  # g2",
+  "if b.ndim == 1:\n            g2 = g2[..., None, :]  # g2")
 
 
 # -- ops/shape.py --------------------------------------------------------------------------
-m("transpose-not-inverse", SHP, "wrong axis", "Transpose.backward applies the permutation, "
-  "not its inverse", "return g.transpose(np.argsort([a % g.ndim for a in ctx.axes]))",
+m("transpose-not-inverse", SHP, "wrong axis",
+  "Transpose.backward applies the permutation, not its inverse",
+  "return g.transpose(np.argsort([a % g.ndim for a in ctx.axes]))",
   "return g.transpose(ctx.axes)")
 m("getitem-overwrite", SHP, "overwrite", "GetItem: repeated indices overwrite (no add.at)",
   "np.add.at(out, ctx.idx, g)", "out[ctx.idx] = g")
@@ -209,8 +193,12 @@ m("logsoftmax-no-exp", LOSS, "wrong formula", "LogSoftmax.backward: log p instea
   "return g - np.exp(ctx.out) * g.sum(", "return g - ctx.out * g.sum(")
 m("ce-no-mean", LOSS, "dropped factor", "SoftmaxCrossEntropy.backward forgets the 1/N",
   "dx *= g / len(ctx.y)", "dx *= g")
+m("ce-sign", LOSS, "sign flip", "SoftmaxCrossEntropy.backward: p + onehot",
+  "dx[ctx.rows, ctx.y] -= 1", "dx[ctx.rows, ctx.y] += 1")
 m("svm-count", LOSS, "wrong formula", "SVMLoss: the true class gets -1, not -count",
   "d[ctx.rows, ctx.y] = -d.sum(axis=1)", "d[ctx.rows, ctx.y] = -1")
+m("svm-kink", LOSS, "kink", "SVMLoss: margins >= 0 count as active",
+  "ctx.active, ctx.y, ctx.rows = margins > 0", "ctx.active, ctx.y, ctx.rows = margins >= 0")
 m("mse-factor", LOSS, "dropped factor", "MSELoss.backward forgets the 2",
   "d = ctx.diff * (g * 2.0 / ctx.diff.size)", "d = ctx.diff * (g / ctx.diff.size)")
 m("mse-sign", LOSS, "sign flip", "MSELoss.backward: target gets +d",
@@ -220,10 +208,15 @@ m("mse-sign", LOSS, "sign flip", "MSELoss.backward: target gets +d",
 # -- ops/normalization.py ------------------------------------------------------------------
 m("bn-dropped-mean", NORM, "dropped term", "BatchNorm dx without the mean(g_hat) term",
   "dx += (-scale * dbeta / count)[:, None]", "pass")
+m("bn-dgamma", NORM, "dropped factor", "BatchNorm dgamma = sum(g * centred) (no 1/std)",
+  'dgamma = np.einsum("ncl,ncl->c", g, centred) * inv_std',
+  'dgamma = np.einsum("ncl,ncl->c", g, centred)')
 m("bn-training-swapped", NORM, "wrong formula", "BatchNorm uses the eval formula in training",
   "if ctx.training:\n            count", "if not ctx.training:\n            count")
 m("ln-dropped-xhat", NORM, "dropped term", "LayerNorm dx without the x_hat mean(g_hat x_hat)",
   "- x_hat * (g_hat * x_hat).mean(axis=axes, keepdims=True))", ")")
+m("ln-dgamma", NORM, "dropped factor", "LayerNorm dgamma = sum(g), not sum(g x_hat)",
+  "dgamma = (grad_out * x_hat).sum(axis=lead)", "dgamma = grad_out.sum(axis=lead)")
 m("dropout-scale", NORM, "dropped factor", "Dropout.backward forgets the 1/(1-p) scale",
   "return grad_out * ctx.mask", "return grad_out * (ctx.mask > 0)")
 
@@ -231,6 +224,8 @@ m("dropout-scale", NORM, "dropped factor", "Dropout.backward forgets the 1/(1-p)
 # -- ops/conv.py ---------------------------------------------------------------------------
 m("conv-dw-mean", CONV, "wrong formula", "Conv2d dw averaged over the batch, not summed",
   ".sum(axis=0).reshape(ctx.w_shape)", ".mean(axis=0).reshape(ctx.w_shape)")
+m("conv-db-axes", CONV, "wrong axis", "Conv2d db summed over the batch only (first pixel)",
+  'db = np.einsum("nfp->f", g)', "db = g.sum(axis=0)[:, 0]")
 m("conv-col2im-overwrite", CONV, "overwrite", "Conv2d col2im overwrites overlapping windows",
   "view += dcols[:, :, i, j]", "view[...] = dcols[:, :, i, j]")
 m("conv-skip-w", CONV, "skipped gradient", "Conv2d dw only when x needs a gradient",
@@ -241,99 +236,67 @@ m("pool-ties-all", CONV, "ties", "MaxPool2d: every tied maximum takes the full g
   "                win &= ~taken\n", "")
 
 
-# -- function.py: unbroadcast and needs_input_grad -----------------------------------------
+# -- function.py: unbroadcast --------------------------------------------------------------
 m("unbroadcast-axis", FN, "wrong axis", "unbroadcast sums axis i, not extra + i",
   "axes.append(extra + i)", "axes.append(i)")
 m("unbroadcast-leading", FN, "wrong axis", "unbroadcast keeps the leading broadcast axes",
   "axes = list(range(extra))", "axes = []")
-m("needs-input-grad-reversed", FN, "skipped gradient", "needs_input_grad in reverse order",
-  "return tuple(p.requires_grad for p in self.parents)",
-  "return tuple(p.requires_grad for p in reversed(self.parents))")
+m("unbroadcast-mean", FN, "wrong formula", "unbroadcast averages instead of summing",
+  "out = grad.sum(axis=tuple(axes), keepdims=True) if axes else grad",
+  "out = grad.mean(axis=tuple(axes), keepdims=True) if axes else grad")
 
 
-# -- engine.py: the backward pass and the requires_grad plumbing ---------------------------
-m("eng-array-overwrite-p0", ENG, "overwrite",
-  "array node: a second consumer's gradient overwrites the first's (input 0)",
-  "# the common case inline: the input's shape and dtype, first arrival\n"
-  "                if (p._pass is None and type(pd)",
-  "# the common case inline: the input's shape and dtype, first arrival\n"
-  "                if (type(pd)")
-m("eng-array-overwrite-p1", ENG, "overwrite",
-  "array node: a second consumer's gradient overwrites the first's (input 1)",
-  "pd = p._data\n                    if (p._pass is None and type(pd)",
-  "pd = p._data\n                    if (type(pd)")
-m("eng-general-overwrite", ENG, "overwrite",
-  "general node: a second consumer's gradient overwrites the first's",
-  "if (p._pass is None and type(pg) is _ndarray", "if (type(pg) is _ndarray")
-m("eng-send-overwrite", ENG, "overwrite", "_send overwrites the pending gradient",
+# -- engine.py: building nodes (who needs a gradient) and the backward pass ----------------
+m("eng-needs-table", ENG, "skipped gradient",
+  "elementwise node: b needs no gradient when a needs none",
+  "_NEEDS2 = (((False, False), (False, True)), ((True, False), (True, True)))",
+  "_NEEDS2 = (((False, False), (False, False)), ((True, False), (True, True)))")
+m("eng-needs-swapped", ENG, "skipped gradient",
+  "elementwise node: needs_input_grad of a and b swapped",
+  "inputs, needs = (da, db), _NEEDS2[ra][rb]", "inputs, needs = (da, db), _NEEDS2[rb][ra]")
+m("eng-elementwise-requires", ENG, "skipped gradient",
+  "elementwise node: the output requires grad only when a does",
+  "if (ra or rb) and (_mode.special == 0 or _mode.enabled):",
+  "if ra and (_mode.special == 0 or _mode.enabled):")
+m("eng-context-needs", ENG, "skipped gradient",
+  "context node: needs_input_grad in reverse order",
+  "ctx.needs_input_grad = tuple(v.requires_grad for v in vals)",
+  "ctx.needs_input_grad = tuple(v.requires_grad for v in reversed(vals))")
+m("eng-context-requires", ENG, "skipped gradient",
+  "context node: the output requires grad only when input 0 does",
+  "if any(ctx.needs_input_grad) and", "if ctx.needs_input_grad[0] and")
+m("eng-context-scalar-dtype", ENG, "dtype drop",
+  "context node: a float64 scalar input that requires grad takes the arrays' dtype",
+  "dtype=_f64 if v.requires_grad else (like or _f64))", "dtype=like or _f64)")
+m("eng-order-unsorted", ENG, "wrong order", "backward_order: set order, not creation order",
+  "return sorted(seen, key=_by_id)", "return list(seen)")
+m("eng-order-first-input", ENG, "skipped gradient", "backward_order walks only input 0",
+  "for p in _inputs(node):", "for p in _inputs(node)[:1]:")
+m("eng-backward-first-input", ENG, "skipped gradient",
+  "backward: only input 0 receives its gradient",
+  "for i, p in enumerate(ctx.parents):", "for i, p in enumerate(ctx.parents[:1]):")
+m("eng-grad-overwrite", ENG, "overwrite",
+  "backward: .grad overwritten, not accumulated, across backward calls",
+  "node._grad = g if old is None else _accumulate(node, old, g)", "node._grad = g")
+m("eng-send-overwrite", ENG, "overwrite",
+  "_send: a second consumer's gradient overwrites the pending one",
   "    else:\n        p._pass = prev + pg", "    else:\n        p._pass = pg")
-m("eng-scalar-overwrite-p0", ENG, "overwrite",
-  "scalar node: a second consumer's gradient overwrites the first's (input 0)",
-  "pg = grads[0]\n                if type(pg) is _float and type(p._data) is _float:\n"
-  "                    prev = p._pass\n"
-  "                    p._pass = pg if prev is None else prev + pg",
-  "pg = grads[0]\n                if type(pg) is _float and type(p._data) is _float:\n"
-  "                    prev = p._pass\n                    p._pass = pg")
-m("eng-scalar-overwrite-p1", ENG, "overwrite",
-  "scalar node: a second consumer's gradient overwrites the first's (input 1)",
-  "pg = grads[1]\n                if type(pg) is _float and type(p._data) is _float:\n"
-  "                    prev = p._pass\n"
-  "                    p._pass = pg if prev is None else prev + pg",
-  "pg = grads[1]\n                if type(pg) is _float and type(p._data) is _float:\n"
-  "                    prev = p._pass\n                    p._pass = pg")
-m("eng-grad-accum-array", ENG, "overwrite",
-  "array node: .grad overwritten, not accumulated, across backward calls",
-  "node._grad = np.asarray(old + g, dtype=node.dtype)\n            grads = op.abackward",
-  "node._grad = g\n            grads = op.abackward")
-m("eng-grad-accum-general", ENG, "overwrite",
-  "array leaf or general node: .grad overwritten across backward calls",
-  "node._grad = np.asarray(old + g, dtype=node.dtype)\n            if ctx is None:",
-  "node._grad = g\n            if ctx is None:")
-m("eng-grad-accum-scalar", ENG, "overwrite",
-  "scalar node: .grad overwritten across backward calls",
-  "node._grad = g if old is None else (old + g if type(old) is _float\n"
-  "                                                else np.asarray(old + g, dtype=node.dtype))\n"
-  "            grads = op.sbackward",
-  "node._grad = g\n            grads = op.sbackward")
+m("eng-send-float-overwrite", ENG, "overwrite",
+  "_send: an array gradient overwrites a pending float one",
+  "p._pass = pg + prev", "p._pass = pg")
 m("eng-send-no-unbroadcast", ENG, "wrong axis", "_send does not sum a broadcast gradient back",
-  "if pg.shape != pd.shape:\n            pg = unbroadcast(pg, pd.shape, ctx.op)",
-  "if False:\n            pg = unbroadcast(pg, pd.shape, ctx.op)")
+  "if pg.shape != pd.shape:\n            pg = unbroadcast(pg, pd.shape, cls.op)",
+  "if False:\n            pg = unbroadcast(pg, pd.shape, cls.op)")
 m("eng-send-dtype-drop", ENG, "dtype drop", "_send keeps the gradient's dtype, not the input's",
-  "if pg.dtype != pd.dtype:\n            pg = pg.astype(pd.dtype)",
-  "if False:\n            pg = pg.astype(pd.dtype)")
+  "if pg.dtype != pd.dtype:\n            pg = pg.astype(pd.dtype)\n        elif",
+  "if False:\n            pg = pg.astype(pd.dtype)\n        elif")
 m("eng-send-scalar-first", ENG, "wrong formula",
   "_send: a scalar input broadcast over an array takes one element, not the sum",
   "pg = _float(pg.sum() if pg.ndim else pg)", "pg = _float(pg.ravel()[0])")
-m("eng-inline-shape", ENG, "wrong axis",
-  "array node: the inline path skips the shape check (no unbroadcast for input 0)",
-  "if (p._pass is None and type(pd) is _ndarray and pg.shape == pd.shape\n"
-  "                        and pg.dtype == pd.dtype):",
-  "if (p._pass is None and type(pd) is _ndarray\n"
-  "                        and pg.dtype == pd.dtype):")
-m("eng-inline-dtype", ENG, "dtype drop",
-  "array node: the inline path skips the dtype check (input 1)",
-  "if (p._pass is None and type(pd) is _ndarray and pg.shape == pd.shape\n"
-  "                            and pg.dtype == pd.dtype):",
-  "if (p._pass is None and type(pd) is _ndarray and pg.shape == pd.shape):")
-m("eng-order-unsorted", ENG, "wrong order", "backward_order: stack order, not topological",
-  "nodes.sort(key=_by_id)", "pass")
-m("eng-order-skip-p1", ENG, "skipped gradient",
-  "backward_order never walks a scalar node's input 1",
-  "p = node._p1\n            if type(p) is Value and p.requires_grad and p not in seen:",
-  "p = node._p0\n            if type(p) is Value and p.requires_grad and p not in seen:")
-m("eng-general-first-parent", ENG, "skipped gradient",
-  "general node: only the first input receives its gradient",
-  "for p, pg in zip(ctx.parents, grads):", "for p, pg in zip(ctx.parents[:1], grads):")
-m("eng-array2-needs", ENG, "skipped gradient",
-  "array path: the output requires grad only when the left operand does",
-  "needs = (type(a) is Value and a.requires_grad) or (type(b) is Value and b.requires_grad)",
-  "needs = type(a) is Value and a.requires_grad")
-m("eng-scalar2-needs", ENG, "skipped gradient",
-  "scalar path: the output requires grad only when the left operand does",
-  "needs = a.requires_grad or b.requires_grad\n", "needs = a.requires_grad\n")
-m("eng-apply-needs", ENG, "skipped gradient",
-  "general path: the output requires grad only when input 0 does",
-  "needs = a0.requires_grad or a1.requires_grad", "needs = a0.requires_grad")
 m("eng-seed-dtype", ENG, "dtype drop", "the seed of a float32 output is float64",
   "return 1.0 if type(d) is _float else np.ones(d.shape, d.dtype)",
   "return 1.0 if type(d) is _float else np.ones(d.shape)")
+m("eng-run-backward-array-g", ENG, "dtype drop",
+  "a float64 scalar gradient reaches a numpy backward as a Python float",
+  "if type(g) is _float and ctx.xp is np:\n        g = np.array(g)",
+  "if False:\n        g = np.array(g)")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import importlib.util
 import io
 import json
 import os
@@ -215,6 +216,21 @@ def print_report(results: list[Result], summary: dict, header: dict) -> None:
     w("\n")
 
 
+def load_catalogue(path: str | None) -> list[Mutant]:
+    """The mutants of ``tools/mutants.py``, or of another file defining ``MUTANTS`` (an older
+    catalogue, for the revision it was written against)."""
+    if path is None:
+        return MUTANTS
+    spec = importlib.util.spec_from_file_location("_catalogue", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"mutate: cannot load the catalogue {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["_catalogue"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return [Mutant(m.id, m.file, m.kind, m.description, m.original, m.replacement)
+            for m in module.MUTANTS]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -226,6 +242,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="mutate a copy of the working tree (uncommitted edits included)")
     ap.add_argument("--only", nargs="+", default=[], help="mutant ids starting with these")
     ap.add_argument("--file", nargs="+", default=[], help="only mutants of files containing these")
+    ap.add_argument("--catalogue", metavar="FILE",
+                    help="a catalogue file defining MUTANTS (default: tools/mutants.py)")
+    ap.add_argument("--deselect", nargs="+", default=[], metavar="NODEID",
+                    help="test ids (or id prefixes) to leave out, e.g. tests failing on an "
+                         "open bug; passed to pytest --deselect and shown in the report")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=None,
                     help="seconds per mutant (default: 3x the baseline run, at least 60)")
@@ -234,10 +255,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--json", metavar="PATH", help="write every result and the scores as JSON")
     args = ap.parse_args(argv)
 
-    mutants = [m for m in MUTANTS
+    catalogue = load_catalogue(args.catalogue)
+    mutants = [m for m in catalogue
                if (not args.only or any(m.id.startswith(p) for p in args.only))
                and (not args.file or any(f in m.file for f in args.file))]
-    ids = [m.id for m in MUTANTS]
+    ids = [m.id for m in catalogue]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise SystemExit(f"mutate: duplicate mutant ids {dupes}")
@@ -269,6 +291,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             tests = [t for t in FAST if (base / t).exists()]
         killer = "full suite" if args.full else " ".join(Path(t).name for t in tests)
+        if args.deselect:
+            killer += f" (deselected: {' '.join(args.deselect)})"
+            tests = tests + [arg for d in args.deselect for arg in ("--deselect", d)]
         print(f"mutate: {len(mutants)} mutants of {source}; killer: {killer}", flush=True)
         outcome, baseline_s, detail = run_pytest(base, tests, timeout=3600)
         if outcome != "passed":
