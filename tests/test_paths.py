@@ -529,5 +529,5 @@ def test_each_value_owns_its_gradient_array(expr):
         for h in grads[i + 1:]:
             assert not np.shares_memory(g, h), f"{expr}: two Values share one gradient array"
     grads[0] *= 10.0
-    for g, old in zip(grads[1:], before[1:]):
+    for g, old in zip(grads[1:], before[1:], strict=True):
         np.testing.assert_array_equal(g, old)
