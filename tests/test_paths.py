@@ -531,3 +531,16 @@ def test_each_value_owns_its_gradient_array(expr):
     grads[0] *= 10.0
     for g, old in zip(grads[1:], before[1:], strict=True):
         np.testing.assert_array_equal(g, old)
+
+
+def test_float64_scalar_that_requires_grad_stays_float64_beside_float32_arrays():
+    """In an op that keeps its context (prelu's single slope), a float64 scalar Value that
+    requires grad is computed in float64 beside float32 arrays (only a constant scalar takes
+    the arrays' dtype), so its gradient has float64 accuracy."""
+    x = np.random.default_rng(4).standard_normal((40, 30)).astype(np.float32)
+    alpha, alpha64 = Value(0.25), Value(0.25)
+    y = F.prelu(Value(x), alpha)
+    y.backward(np.ones(y.shape, y.dtype))
+    F.prelu(Value(x.astype(np.float64)), alpha64).backward(np.ones(x.shape))
+    assert alpha.grad.dtype == np.float64
+    np.testing.assert_allclose(alpha.grad, alpha64.grad, rtol=1e-13)
