@@ -101,9 +101,11 @@ class detect_anomaly:
 
 
 # -- the hooks the engine calls --------------------------------------------------------------
-def _check_forward(ctx, v):
-    """Record where ``v`` was created; raise if its data holds NaN/inf (engine hook)."""
+def check_forward(ctx, v):
+    """Record where ``v`` was created and copies of the arrays its op saved; raise if its
+    data holds NaN/inf (engine hook)."""
     ctx.creation_site = _creation_site()
+    ctx.saved_copies = {name: value.copy() for name, value in _saved_arrays(ctx)}
     out = _values(v)
     nan, inf = _bad_counts(out)
     if not (nan or inf):
@@ -126,8 +128,10 @@ def _check_forward(ctx, v):
     raise _error("forward", ctx, v, lines)
 
 
-def _check_backward(ctx, node, grads):
-    """Raise if a gradient that ``node``'s op sends to its inputs holds NaN/inf (engine hook)."""
+def check_backward(ctx, node, grads):
+    """Raise if an array the op saved changed since forward, or if a gradient that ``node``'s
+    op sends to its inputs holds NaN/inf (engine hook)."""
+    _check_saved_unchanged(ctx, node)
     bad = []
     for i, (p, g) in enumerate(zip(ctx.parents, grads, strict=True)):
         if g is None or not p.requires_grad:
@@ -148,6 +152,37 @@ def _check_backward(ctx, node, grads):
         bad.append("its own gradient is finite, so this op's backward made them" +
                    (f"; a likely cause: {hint}" if hint else ""))
     raise _error("backward", ctx, node, bad)
+
+
+def _saved_arrays(ctx):
+    """(name, array) for every ndarray the op saved for backward."""
+    from .function import _saved_names
+
+    for name in _saved_names(ctx):
+        if name in ("saved_copies", "_site"):
+            continue
+        value = getattr(ctx, name)
+        if isinstance(value, np.ndarray):
+            yield name, value
+
+
+def _check_saved_unchanged(ctx, node):
+    """Raise if a saved array was written to in place between forward and backward
+    (``w.data[:] = 5``), which would silently give a wrong gradient."""
+    copies = getattr(ctx, "saved_copies", None)
+    if not copies:
+        return
+    for name, value in _saved_arrays(ctx):
+        before = copies.get(name)
+        if before is None or np.array_equal(before, value, equal_nan=True):
+            continue
+        which = next((f"input {i} ({_describe(p)})" for i, p in enumerate(ctx.parents)
+                      if p.ndim and p.data is value), f"its saved value {name!r}")
+        site = ctx.creation_site or "an unknown line"
+        raise RuntimeError(
+            f"{ctx.op}: {which} was modified in place after the op saved it for backward "
+            f"(the node was created at {site}); the gradient would use the new numbers. "
+            f"Change data only between a backward pass and the next forward pass.")
 
 
 # -- helpers ---------------------------------------------------------------------------------

@@ -27,7 +27,9 @@ Changes written straight into the numpy array (``v.data[:] = 0``) are caught onl
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from operator import attrgetter
+from types import MappingProxyType
 
 import numpy as np
 
@@ -216,7 +218,7 @@ class Value:
         node keeps its state in its own slots; its context is built on first request."""
         ctx = self._c
         if ctx is None and self._op is not None:
-            ctx = self._c = _slot_context(self, for_drawing=True)
+            ctx = self._c = _drawing_context(self)
         return ctx
 
     grad_fn = ctx  # PyTorch's name
@@ -535,66 +537,73 @@ def _constant(x, cls):
 
 
 _NEEDS = ((False,), (True,))
+_NO_KWARGS: Mapping = MappingProxyType({})
 _NEEDS2 = (((False, False), (False, True)), ((True, False), (True, True)))
 
 
 def apply(cls, args, kwargs=None):
     """Run op ``cls`` on ``args`` (Values, arrays, numbers) and return the output Value.
 
-    This is ``Function.apply``. An elementwise op's output keeps the op, its inputs and what
-    forward saved in its own slots; any other op's output keeps its context.
+    This is ``Function.apply``. An elementwise op runs on Python floats when every input is
+    one (``ctx.xp = floatmath``), on numpy otherwise, and its output Value keeps the op, its
+    inputs (a constant stays a bare number or array) and what forward saved, in its own
+    slots. Any other op's output keeps its context (see ``_context_node``).
     """
-    if cls._pack is not None and len(args) <= 2 and not (_mode.special and _mode.anomaly):
-        return _elementwise_node(cls, args, kwargs)
-    return _context_node(cls, args, kwargs)
-
-
-def _elementwise_node(cls, args, kwargs):
-    """The output Value of an elementwise op: the op runs on Python floats when every input
-    is one (``ctx.xp = floatmath``), on numpy otherwise; its saved values go to the node."""
+    if cls._pack is None or len(args) > 2 or (_mode.special and _mode.anomaly):
+        return _context_node(cls, args, kwargs)
     a = args[0]
     if type(a) is Value:
         da, ra = a._data, a.requires_grad
     else:
         a = da = _constant(a, cls)
         ra = False
-    if len(args) == 2:
+    if len(args) == 1:
+        b, rb, inputs, needs = None, False, (da,), _NEEDS[ra]
+        on_floats = type(da) is _float
+    else:
         b = args[1]
         if type(b) is Value:
             db, rb = b._data, b.requires_grad
         else:
-            b = db = _constant(b, cls)
+            b = db = b if type(b) is _float else _constant(b, cls)
             rb = False
         inputs, needs = (da, db), _NEEDS2[ra][rb]
-    else:
-        b, rb = None, False
-        inputs, needs = (da,), _NEEDS[ra]
+        on_floats = type(da) is _float and type(db) is _float
     ctx = _new(cls)
     ctx.needs_input_grad = needs
-    out = _run_forward(cls, ctx, inputs, kwargs)
+    ctx.xp = floatmath if on_floats else np
+    try:
+        out = cls.forward(ctx, *inputs, **kwargs) if kwargs else cls.forward(ctx, *inputs)
+    except (ArithmeticError, ValueError, TypeError, IndexError) as e:
+        out = _forward_after_error(cls, ctx, inputs, kwargs, e)
+    if type(out) is not _float and (type(out) is not _ndarray or not out.ndim):
+        out = _output(out)
     v = _new(Value)
     v._data, v._grad, v.label, v._c, v._id, v._version, v._pass, v._hooks = (
         out, None, None, None, _next_id(), 0, None, None)
     if (ra or rb) and (_mode.special == 0 or _mode.enabled):
         v.requires_grad = True
-        v._op, v._p0, v._p1, v._kw, v._ng = cls, a, b, kwargs, needs
-        cls._pack(ctx, v)
+        v._op, v._p0, v._p1, v._kw, v._ng = cls, a, b, kwargs or _NO_KWARGS, needs
+        cls._pack(ctx, v)  # what forward saved, into v._s0.. (generated per op class)
     else:
         v.requires_grad = False
         v._op = None
     return v
 
 
-def _run_forward(cls, ctx, inputs, kwargs):
-    """Call ``cls.forward``: on Python floats with floatmath, falling back to numpy where
-    Python raises (exp overflow, log(0), 1/0) so that the result follows numpy (inf, NaN)."""
-    if all(type(d) is _float for d in inputs):
-        ctx.xp = floatmath
-        try:
-            out = cls.forward(ctx, *inputs, **kwargs) if kwargs else cls.forward(ctx, *inputs)
-            return out if type(out) is _float else _output(out)
-        except (ArithmeticError, ValueError):
-            inputs = tuple(np.array(d) for d in inputs)
+def _forward_after_error(cls, ctx, inputs, kwargs, error):
+    """Python raised on floats (exp overflow, log(0), 1/0): rerun on numpy, which answers inf
+    or NaN with a warning. On arrays: raise, naming the op and the input shapes."""
+    if ctx.xp is floatmath:
+        return _forward_on_arrays(cls, ctx, tuple(np.array(d) for d in inputs), kwargs)
+    if isinstance(error, (ValueError, TypeError, IndexError)):
+        raise _op_error(cls, error, inputs) from None
+    raise error
+
+
+def _forward_on_arrays(cls, ctx, inputs, kwargs):
+    """``cls.forward`` with numpy; errors name the op and the shapes. A Python float beside
+    an array stays a float: numpy's weak scalar, so float32 stays float32."""
     ctx.xp = np
     try:
         out = cls.forward(ctx, *inputs, **kwargs) if kwargs else cls.forward(ctx, *inputs)
@@ -624,25 +633,22 @@ def _context_node(cls, args, kwargs):
     ctx.parents = vals = tuple(vals)
     ctx.kwargs = kwargs = kwargs or {}
     ctx.needs_input_grad = tuple(v.requires_grad for v in vals)
-    # a float64 scalar input is a 0-d array here; a constant one takes the arrays' dtype
-    arrays = [np.array(v._data, dtype=_f64 if v.requires_grad else (like or _f64))
-              if type(v._data) is _float else v._data for v in vals]
-    if cls.elementwise:
-        out = _run_forward(cls, ctx, tuple(v._data for v in vals), kwargs)
-    else:
-        ctx.xp = np
+    if cls.elementwise and all(type(v._data) is _float for v in vals):  # anomaly mode
+        ctx.xp = floatmath
         try:
-            out = _output(cls.forward(ctx, *arrays, **kwargs))
-        except (ValueError, TypeError, IndexError) as e:
-            raise _op_error(cls, e, arrays) from None
+            out = _output(cls.forward(ctx, *(v._data for v in vals), **kwargs))
+        except (ArithmeticError, ValueError, TypeError, IndexError) as e:
+            out = _forward_after_error(cls, ctx, tuple(v._data for v in vals), kwargs, e)
+    else:  # a float64 scalar input is a 0-d array here; a constant takes the arrays' dtype
+        arrays = [np.array(v._data, dtype=_f64 if v.requires_grad else (like or _f64))
+                  if type(v._data) is _float and not cls.elementwise else v._data for v in vals]
+        out = _forward_on_arrays(cls, ctx, arrays, kwargs)
     v = _leaf(out)
     if any(ctx.needs_input_grad) and (_mode.special == 0 or _mode.enabled):
         v.requires_grad = True
         v._op, v._c = cls, ctx
         if _mode.special and _mode.anomaly:
-            from .anomaly import _check_forward
-
-            _check_forward(ctx, v)
+            _anomaly.check_forward(ctx, v)
     return v
 
 
@@ -659,26 +665,17 @@ def _slot_parents(v) -> tuple:
     return (p0, p1)
 
 
-def _slot_context(v, for_drawing=False):
-    """Build an elementwise node's context from its slots (generated ``_unpack``).
-
-    For backward the saved values stay as they are (Python floats on the float path). For a
-    drawing they become numpy values, so ``local_grad`` and ``input_grads`` give arrays."""
+def _drawing_context(v):
+    """An elementwise node's context for drawings and debuggers (``v.ctx``): constants as
+    leaf Values and saved numbers as numpy values, so that ``local_grad`` gives arrays."""
     cls = v._op
-    ctx = _new(cls)
-    cls._unpack(v, ctx)
+    ctx = cls._unpack(v)
     ctx.parents = _slot_parents(v)
-    ctx.kwargs = v._kw or {}
-    ctx.needs_input_grad = v._ng
-    if for_drawing or type(v._data) is not _float:
-        ctx.xp = np
-        if for_drawing:
-            for name in cls._saved:
-                value = getattr(ctx, name)
-                if type(value) is _float:
-                    setattr(ctx, name, np.float64(value))
-    else:
-        ctx.xp = floatmath
+    ctx.xp = np
+    for name in cls._saved:
+        value = getattr(ctx, name)
+        if type(value) is _float:
+            setattr(ctx, name, np.float64(value))
     return ctx
 
 
@@ -699,14 +696,6 @@ def _op_error(cls, e, arrays):
 _by_id = attrgetter("_id")
 
 
-def _inputs(node) -> tuple:
-    """A node's inputs as stored (an elementwise node's constants may be bare numbers)."""
-    ctx = node._c
-    if ctx is not None:
-        return ctx.parents
-    return (node._p0,) if node._p1 is None else (node._p0, node._p1)
-
-
 def backward_order(root: Value) -> list:
     """Every Value that requires grad and that ``root`` depends on, inputs before outputs.
 
@@ -720,7 +709,8 @@ def backward_order(root: Value) -> list:
     while stack:
         node = stack.pop()
         if node._op is not None:
-            for p in _inputs(node):
+            ctx = node._c
+            for p in (node._p0, node._p1) if ctx is None else ctx.parents:
                 if type(p) is Value and p.requires_grad and p not in seen:
                     seen.add(p)
                     stack.append(p)
@@ -728,7 +718,8 @@ def backward_order(root: Value) -> list:
 
 
 def _backward(root: Value, grad):
-    """The backward pass: each node, outputs first, passes its complete gradient on."""
+    """The backward pass: each node, outputs first, runs its op's backward on its complete
+    gradient and passes the results on to its inputs."""
     if not root.requires_grad:
         raise RuntimeError(
             "backward: this Value does not require grad (it was made under no_grad, from "
@@ -736,50 +727,58 @@ def _backward(root: Value, grad):
     root._pass = _seed(root, grad)
     last_change = _Changes.last
     for node in reversed(backward_order(root)):
-        g = node._pass
-        node._pass = None
-        if g is None:  # nothing reached it (every path to it carried no gradient)
+        g = node._pass  # complete: every consumer of node came later and has passed its part
+        if g is None:
             continue
+        node._pass = None
         if node._hooks:
             g = _run_hooks(node, g)
         old = node._grad
-        node._grad = g if old is None else _accumulate(node, old, g)
+        if old is None:  # .grad must be an array users can change: copy a broadcast view
+            node._grad = g.copy() if type(g) is _ndarray and not g.flags.writeable else g
+        else:
+            node._grad = _sum_grads(node, old, g)
         cls = node._op
-        if cls is None:  # a leaf: its gradient is complete
+        if cls is None:  # a leaf
             continue
         if last_change > node._id and cls.saves_data:
             _check_versions(node)
-        ctx = node._c or _slot_context(node)
-        grads = _run_backward(cls, ctx, g)
-        if _mode.special and _mode.anomaly:
-            from .anomaly import _check_backward
+        ctx = node._c or cls._unpack(node)  # an elementwise node's context, from its slots
+        if ctx.xp is floatmath:
+            try:
+                grads = cls.backward(ctx, g)
+            except (ArithmeticError, ValueError):  # a pole, such as 0 ** -0.5
+                grads = cls.backward(_numpy_context(ctx), np.array(g))
+        else:
+            grads = cls.backward(ctx, np.array(g) if type(g) is _float else g)
+        if type(grads) is not tuple:
+            grads = (grads,)
+        if len(grads) != len(ctx.parents) or (_mode.special and _mode.anomaly):
+            _check_grads(cls, ctx, node, grads)
+        for p, pg in zip(ctx.parents, grads):
+            if type(p) is Value and p.requires_grad:  # constants: bare numbers, no-grad leaves
+                pd = p._data
+                if p._pass is None and type(pg) is type(pd) and (
+                        type(pd) is _float or (pg.shape == pd.shape and pg.dtype == pd.dtype)):
+                    p._pass = pg  # the common case: first arrival, already in p's shape
+                else:
+                    _send(p, pg, cls, ctx)
 
-            _check_backward(ctx, node, grads)
-        for i, p in enumerate(ctx.parents):
-            if p.requires_grad:
-                pg = grads[i]
-                if pg is None:
-                    _missing_gradient(cls, i, p)
-                _send(p, pg, cls)
+
+def _sum_grads(node, old, g):
+    """``.grad`` of a node reached again by a later backward call: old + new, in its dtype."""
+    total = old + g
+    return total if type(total) is _float else np.asarray(total, dtype=node.dtype)
 
 
-def _run_backward(cls, ctx, g) -> tuple:
-    """Call ``cls.backward``; check that it gave one gradient per input."""
-    if type(g) is _float and ctx.xp is np:
-        g = np.array(g)  # a float64 scalar output of an op that works on arrays
-    try:
-        grads = cls.backward(ctx, g)
-    except (ArithmeticError, ValueError):
-        if ctx.xp is not floatmath:
-            raise
-        grads = cls.backward(_numpy_context(ctx), np.array(g))  # numpy's inf/NaN at a pole
-    if type(grads) is not tuple:
-        grads = (grads,)
+def _check_grads(cls, ctx, node, grads):
+    """One gradient per input (else the op's backward is wrong); in anomaly mode, no NaN."""
     if len(grads) != len(ctx.parents):
         raise RuntimeError(f"{cls.op}: backward returned {len(grads)} gradients for "
                            f"{len(ctx.parents)} inputs ({cls.__name__}.backward must return "
                            f"one per input, None where an input needs none)")
-    return grads
+    if _mode.special and _mode.anomaly:
+        _anomaly.check_backward(ctx, node, grads)
 
 
 def _numpy_context(ctx):
@@ -806,15 +805,11 @@ def _seed(root: Value, grad):
     return _float(g) if type(d) is _float else g
 
 
-def _accumulate(node, old, g):
-    """``.grad`` of a node reached by a second backward call: old + new, in its dtype."""
-    total = old + g
-    return total if type(total) is _float else np.asarray(total, dtype=node.dtype)
-
-
-def _send(p, pg, cls):
+def _send(p, pg, cls, ctx):
     """Add gradient ``pg`` to input ``p``'s pending gradient, summed back to p's shape and
-    cast to its dtype (``cls`` names the op in errors)."""
+    cast to its dtype (``cls`` and ``ctx`` name the op and the input in errors)."""
+    if pg is None:
+        _missing_gradient(cls, ctx, p)
     pd = p._data
     if type(pd) is _float:
         if type(pg) is not _float:
@@ -827,8 +822,6 @@ def _send(p, pg, cls):
             pg = unbroadcast(pg, pd.shape, cls.op)
         if pg.dtype != pd.dtype:
             pg = pg.astype(pd.dtype)
-        elif p._pass is None and not pg.flags.writeable:
-            pg = pg.copy()  # a broadcast view: .grad must be an array users can change
     prev = p._pass
     if prev is None:
         p._pass = pg
@@ -851,7 +844,8 @@ def _run_hooks(node, g):
     return g
 
 
-def _missing_gradient(cls, i, p):
+def _missing_gradient(cls, ctx, p):
+    i = next(i for i, q in enumerate(ctx.parents) if q is p)
     name = f" {p.label!r}" if p.label is not None else ""
     raise RuntimeError(f"{cls.op}: backward returned None for input {i}{name} of shape "
                        f"{p.shape}, which requires grad ({cls.__name__}.backward must return "
@@ -860,7 +854,7 @@ def _missing_gradient(cls, i, p):
 
 def _check_versions(node):
     """Raise if an input (or the output) of ``node`` changed after ``node`` was made."""
-    for i, p in enumerate(_inputs(node)):
+    for i, p in enumerate(node.parents):
         if type(p) is Value and p._version > node._id:
             name = f" {p.label!r}" if p.label is not None else ""
             raise RuntimeError(
@@ -873,4 +867,5 @@ def _check_versions(node):
                            f"the op saved it for backward")
 
 
+from . import anomaly as _anomaly  # noqa: E402  (it names Values in its messages)
 from . import ops as _ops  # noqa: E402  (the ops need Value defined first)

@@ -21,6 +21,8 @@ drawing needs it: the formulas that run are always the ones in the op's class.
 """
 from __future__ import annotations
 
+import inspect
+import linecache
 import math
 import threading
 
@@ -337,14 +339,37 @@ def _generate_slot_code(cls, names):
     """Generate the two small functions that move an elementwise op's saved values between
     its context and the output Value's slots ``_s0`` .. ``_s2`` (in the order of ``names``).
 
-    For ``Tanh`` (``__slots__ = ("out",)``) they read ``node._s0 = ctx.out`` and
-    ``ctx.out = node._s0``. Generated once per op class, so the hot path does no lookups."""
-    pack = ["def pack(ctx, node):"] + [f"    node._s{i} = ctx.{n}" for i, n in enumerate(names)]
-    unpack = ["def unpack(node, ctx):"] + [f"    ctx.{n} = node._s{i}"
-                                          for i, n in enumerate(names)]
-    scope: dict = {}
-    exec("\n".join(pack + ["    pass"]) + "\n" + "\n".join(unpack + ["    pass"]),  # noqa: S102
-         scope)
+    For ``Tanh`` (``__slots__ = ("out",)``, one input) they read::
+
+        def pack(ctx, node):          # after forward
+            node._s0 = ctx.out
+
+        def unpack(node):             # before backward: the context, rebuilt
+            ctx = new(Tanh)
+            ctx.out = node._s0
+            ctx.parents = (node._p0,)
+            ctx.needs_input_grad = node._ng
+            ctx.kwargs = node._kw
+            ctx.xp = floatmath if type(node._data) is float else np
+            return ctx
+
+    Generated once per op class (so the hot path does no name lookups) and registered with
+    linecache, so a debugger stepping into them shows this source."""
+    n_inputs = sum(1 for p in list(inspect.signature(cls.forward).parameters.values())[1:]
+                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+    parents = "(node._p0,)" if n_inputs == 1 else "(node._p0, node._p1)"
+    lines = ["def pack(ctx, node):"]
+    lines += [f"    node._s{i} = ctx.{n}" for i, n in enumerate(names)] or ["    pass"]
+    lines += ["", "", "def unpack(node):", "    ctx = new(cls)"]
+    lines += [f"    ctx.{n} = node._s{i}" for i, n in enumerate(names)]
+    lines += [f"    ctx.parents = {parents}", "    ctx.needs_input_grad = node._ng",
+              "    ctx.kwargs = node._kw",
+              "    ctx.xp = floatmath if type(node._data) is float else np", "    return ctx", ""]
+    source = "\n".join(lines)
+    filename = f"<tinygrad_lite generated: {cls.__qualname__}._pack/_unpack>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    scope = {"new": object.__new__, "cls": cls, "floatmath": floatmath, "np": np}
+    exec(compile(source, filename, "exec"), scope)  # noqa: S102 - our own template, above
     pack_fn, unpack_fn = scope["pack"], scope["unpack"]
     pack_fn.__qualname__ = f"{cls.__name__}._pack"
     unpack_fn.__qualname__ = f"{cls.__name__}._unpack"
