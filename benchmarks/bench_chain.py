@@ -10,6 +10,8 @@ Run: python benchmarks/bench_chain.py [--threads 1] [--rounds N] [--quick] [--js
 """
 import _harness as H  # first: pins the thread count before numpy is imported
 
+# isort: split
+
 import math  # noqa: E402
 import sys  # noqa: E402
 

@@ -12,8 +12,9 @@ Run: python benchmarks/bench_cnn.py [--threads 1] [--rounds N] [--quick] [--json
 """
 import _harness as H  # first: pins the thread count before numpy is imported
 
-import numpy as np  # noqa: E402
+# isort: split
 
+import numpy as np  # noqa: E402
 from bench_mlp import batchnorm_backward, batchnorm_forward, softmax_loss  # noqa: E402
 
 N, C, HW, FILTERS, CLASSES = 64, 3, 32, 16, 10

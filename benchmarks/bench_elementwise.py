@@ -10,6 +10,8 @@ Run: python benchmarks/bench_elementwise.py [--threads 1] [--rounds N] [--quick]
 """
 import _harness as H  # first: pins the thread count before numpy is imported
 
+# isort: split
+
 import numpy as np  # noqa: E402
 
 N_OPS = 200

@@ -11,11 +11,12 @@ Run: python benchmarks/bench_memory.py [--threads 1] [--rounds N] [--quick] [--j
 """
 import _harness as H  # first: pins the thread count before numpy is imported
 
+# isort: split
+
 import time  # noqa: E402
 
-import numpy as np  # noqa: E402
-
 import bench_mlp  # noqa: E402
+import numpy as np  # noqa: E402
 
 STEPS = 50
 SYSTEMS = ("numpy by hand", "tinygrad_lite", "PyTorch")

@@ -14,6 +14,8 @@ Run: python benchmarks/bench_mlp.py [--threads 1] [--rounds N] [--quick] [--json
 """
 import _harness as H  # first: pins the thread count before numpy is imported
 
+# isort: split
+
 import numpy as np  # noqa: E402
 
 SIZES = (3072, 512, 512, 10)
@@ -154,8 +156,8 @@ def numpy_bn_case(X, y, weights):
 
 # -- tinygrad_lite --------------------------------------------------------------------------
 def ours_case(X, y, weights, batchnorm=False):
-    from tinygrad_lite import nn, optim
     import tinygrad_lite.functional as F
+    from tinygrad_lite import nn, optim
 
     layers = []
     for i, (W, b) in enumerate(weights):

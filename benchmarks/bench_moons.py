@@ -13,6 +13,8 @@ Run: python benchmarks/bench_moons.py [--threads 1] [--rounds N] [--quick] [--js
 """
 import _harness as H  # first: pins the thread count before numpy is imported
 
+# isort: split
+
 import random  # noqa: E402
 
 import numpy as np  # noqa: E402

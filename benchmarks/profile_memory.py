@@ -12,13 +12,14 @@ Run: python benchmarks/profile_memory.py [--dtype float64] [--top 8]
 """
 import _harness as H  # first: pins the thread count before numpy is imported
 
+# isort: split
+
 import linecache  # noqa: E402
 import sys  # noqa: E402
 import tracemalloc  # noqa: E402
 
-import numpy as np  # noqa: E402
-
 import bench_mlp  # noqa: E402
+import numpy as np  # noqa: E402
 
 
 def line_peaks(step):

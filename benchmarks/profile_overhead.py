@@ -19,13 +19,14 @@ Run: python benchmarks/profile_overhead.py [--rounds N]
 """
 import _harness as H  # first: pins the thread count before numpy is imported
 
+# isort: split
+
 import gc  # noqa: E402
 import statistics  # noqa: E402
 
-import numpy as np  # noqa: E402
-
 import bench_elementwise  # noqa: E402
 import bench_moons  # noqa: E402
+import numpy as np  # noqa: E402
 
 ADD, MUL, RELU, TANH, SUM = 1, 2, 3, 4, 5
 

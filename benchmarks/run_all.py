@@ -9,6 +9,8 @@ benchmarks/results). Thread counts are pinned equal for every system (one by def
 """
 import _harness as H  # first: pins the thread count before numpy is imported
 
+# isort: split
+
 import datetime  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402

@@ -4,8 +4,8 @@ Each entry: a name, the op on Values, a numpy reference on arrays, and a hypothe
 for its input arrays (domains keep away from kinks and poles, where finite differences and
 any one-sided derivative disagree).
 """
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pytest
