@@ -200,11 +200,11 @@ def compare(workload, cases, baseline=None, rounds=7, min_time=0.2, warmup=1, un
         ts = times[name]
         ratio = None
         if baseline is not None and baseline in times:
-            ratio = statistics.median(t / b for t, b in zip(ts, times[baseline]))
+            ratio = statistics.median(t / b for t, b in zip(ts, times[baseline], strict=True))
         row = Row(workload, name, statistics.median(ts), min(ts), max(ts), ratio,
                   baseline, unit, rounds, number[name], extra={"times": ts})
         if gc_share:
-            share = statistics.median(g / per / t for g, t in zip(gc_times[name], ts))
+            share = statistics.median(g / per / t for g, t in zip(gc_times[name], ts, strict=True))
             row.extra["gc_share"] = share
             row.note = f"{share:.0%} in the cyclic GC"
         rows.append(row)
@@ -213,7 +213,7 @@ def compare(workload, cases, baseline=None, rounds=7, min_time=0.2, warmup=1, un
 
 def paired_median(rows, fn):
     """Median over rounds of fn(times of each row in that round): a paired statistic."""
-    per_round = zip(*(r.extra["times"] for r in rows))
+    per_round = zip(*(r.extra["times"] for r in rows), strict=True)
     return statistics.median(fn(*ts) for ts in per_round)
 
 
@@ -236,7 +236,8 @@ def summarize(workload, case, values, baseline_values=None, baseline=None, unit=
         return Row(workload, case, None, unit=unit, note=note, extra=extra or {})
     ratio = None
     if baseline_values:
-        pairs = [(v, b) for v, b in zip(values, baseline_values) if v is not None and b]
+        paired = zip(values, baseline_values, strict=True)
+        pairs = [(v, b) for v, b in paired if v is not None and b]
         if pairs:
             ratio = statistics.median(v / b for v, b in pairs)
     return Row(workload, case, statistics.median(vals), min(vals), max(vals), ratio, baseline,
@@ -396,8 +397,10 @@ def parser(description):
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--threads", type=int, default=THREADS,
                    help="threads for every BLAS/OpenMP pool and torch (default 1)")
-    p.add_argument("--rounds", type=int, default=None, help="alternating rounds (default: per workload)")
-    p.add_argument("--quick", action="store_true", help="fewer rounds and smaller sizes (a smoke run)")
+    p.add_argument("--rounds", type=int, default=None,
+                   help="alternating rounds (default: per workload)")
+    p.add_argument("--quick", action="store_true",
+                   help="fewer rounds and smaller sizes (a smoke run)")
     p.add_argument("--clock", choices=("wall", "cpu"), default=CLOCK,
                    help="wall time (default) or this process's CPU time (steadier when shared)")
     p.add_argument("--json", default=None, help="also write the rows and targets to this JSON file")
@@ -416,8 +419,9 @@ def finish(args, title, rows, targets=(), notes=()):
     for n in notes:
         print(f"\n{n}")
     print()
-    payload = {"title": title, "threads": THREADS, "clock": CLOCK, "rows": [asdict(r) for r in rows],
-               "targets": [asdict(t) for t in targets], "notes": list(notes)}
+    payload = {"title": title, "threads": THREADS, "clock": CLOCK,
+               "rows": [asdict(r) for r in rows], "targets": [asdict(t) for t in targets],
+               "notes": list(notes)}
     if args.json:
         with open(args.json, "w") as f:
             json.dump(payload, f, indent=1)

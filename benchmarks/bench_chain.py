@@ -101,7 +101,8 @@ def _loglog_slope(points):
     xs = [math.log(n) for n, _ in points]
     ys = [math.log(c) for _, c in points]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    cov = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    return cov / sum((x - mx) ** 2 for x in xs)
 
 
 def main(argv=None):
@@ -112,7 +113,8 @@ def main(argv=None):
     rounds = args.rounds or (1 if args.quick else 3)
     have_torch = H.import_torch() is not None
     have_mg = H.import_micrograd() is not None
-    systems = [s for s in SYSTEMS if (s != "PyTorch" or have_torch) and (s != "micrograd" or have_mg)]
+    systems = [s for s in SYSTEMS
+               if (s != "PyTorch" or have_torch) and (s != "micrograd" or have_mg)]
     rows, per_op, targets = [], {}, []
     for n in sizes:
         want = expected_grad(n)
@@ -135,7 +137,8 @@ def main(argv=None):
             if not ok:
                 rows.append(H.Row(f"(b) chain N={n:.0e}", s, None, note=runs[s][0]["error"]))
                 continue
-            for key, unit in (("build", "s"), ("build_gc", "s"), ("backward", "s"), ("mem_mib", "MiB")):
+            for key, unit in (("build", "s"), ("build_gc", "s"), ("backward", "s"),
+                              ("mem_mib", "MiB")):
                 vals = [x.get(key) for x in runs[s]]
                 bvals = [x.get(key) for x in base] if have_torch else None
                 name = {"build_gc": "build, of which cyclic GC", "mem_mib": "memory"}.get(key, key)
@@ -147,8 +150,10 @@ def main(argv=None):
     big = sizes[-1]
     fit = [n for n in sizes if n >= 10_000]
     for n in fit:  # the build without the collector's share: the engine's own cost
-        b, g = per_op.get(("tinygrad_lite", "build", n)), per_op.get(("tinygrad_lite", "build_gc", n))
-        per_op[("tinygrad_lite", "build_nogc", n)] = b - g if b is not None and g is not None else None
+        b = per_op.get(("tinygrad_lite", "build", n))
+        g = per_op.get(("tinygrad_lite", "build_gc", n))
+        per_op[("tinygrad_lite", "build_nogc", n)] = (
+            b - g if b is not None and g is not None else None)
     for key, what in (("build", "build time"), ("build_nogc", "build time less cyclic GC"),
                       ("backward", "backward time"), ("mem_mib", "peak memory")):
         pts = [(n, per_op.get(("tinygrad_lite", key, n))) for n in fit]
@@ -156,13 +161,15 @@ def main(argv=None):
         targets.append(H.Target("(b)", f"{what}: slope of log(cost) on log(N), N={fit[0]:.0e}.."
                                 f"{fit[-1]:.0e} (linear: 1, quadratic: 2)",
                                 slope, 1.1, H.ratio_ok(slope, 1.1)))
-    for key, what in (("build", "build time"), ("backward", "backward time"), ("mem_mib", "peak memory")):
+    for key, what in (("build", "build time"), ("backward", "backward time"),
+                      ("mem_mib", "peak memory")):
         r = per_op.get(("tinygrad_lite", key, big, "ratio"))
-        targets.append(H.Target("(b)", f"{what} at N={big:.0e} / PyTorch's", r, 1.0, H.ratio_ok(r, 1.0),
-                                "" if have_torch else "torch not installed"))
-    done = any(r.case.startswith("tinygrad_lite") and r.median is not None and f"{big:.0e}" in r.workload
-               for r in rows)
-    targets.insert(0, H.Target("(b)", f"chain of N={big:.0e} completes", 1.0 if done else 0.0, None, done))
+        targets.append(H.Target("(b)", f"{what} at N={big:.0e} / PyTorch's", r, 1.0,
+                                H.ratio_ok(r, 1.0), "" if have_torch else "torch not installed"))
+    done = any(r.case.startswith("tinygrad_lite") and r.median is not None
+               and f"{big:.0e}" in r.workload for r in rows)
+    targets.insert(0, H.Target("(b)", f"chain of N={big:.0e} completes", 1.0 if done else 0.0,
+                               None, done))
     return H.finish(args, "(b) deep chain y = tanh(0.9 y + 0.1), N times", rows, targets,
                     notes=["One process per system, size and round; memory is peak RSS above the "
                            "RSS after imports. Linearity: the slope of log(cost) against log(N) "

@@ -107,7 +107,8 @@ def numpy_case(X, y, weights):
     w, b, W, bW = (a.copy() for a in weights)
     gamma, beta = np.ones(FILTERS, X.dtype), np.zeros(FILTERS, X.dtype)
     params = [w, b, gamma, beta, W, bW]
-    bn_param = {"running_mean": np.zeros(FILTERS, X.dtype), "running_var": np.ones(FILTERS, X.dtype)}
+    bn_param = {"running_mean": np.zeros(FILTERS, X.dtype),
+                "running_var": np.ones(FILTERS, X.dtype)}
 
     def step():
         conv, conv_cache = conv_forward(X, w, b)
@@ -125,7 +126,7 @@ def numpy_case(X, y, weights):
         dbn = dact * (bn > 0)
         dconv, dgamma, dbeta = spatial_batchnorm_backward(dbn, bn_cache)
         dw, db = conv_backward_weights(dconv, conv_cache)
-        for p, g in zip(params, (dw, db, dgamma, dbeta, dW, dbW)):
+        for p, g in zip(params, (dw, db, dgamma, dbeta, dW, dbW), strict=True):
             p -= LR * g
         return float(loss)
 
@@ -167,7 +168,8 @@ def torch_case(torch, X, y, weights):
         conv.bias.copy_(torch.from_numpy(b))
         lin.weight.copy_(torch.from_numpy(W.T.copy()))
         lin.bias.copy_(torch.from_numpy(bW))
-    model = nn.Sequential(conv, nn.BatchNorm2d(FILTERS), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), lin)
+    model = nn.Sequential(conv, nn.BatchNorm2d(FILTERS), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                          lin)
     opt = torch.optim.SGD(model.parameters(), lr=LR)
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
 

@@ -64,8 +64,9 @@ def main(argv=None):
             H._progress(f"(f) memory {dtype}", r + 1, rounds)
         ref = [x.get("first_loss") for x in runs["numpy by hand"]]
         for s in systems:
-            for x, want in zip(runs[s], ref):
-                if "error" not in x and want is not None and not np.isclose(x["first_loss"], want, rtol=1e-4):
+            for x, want in zip(runs[s], ref, strict=True):
+                if ("error" not in x and want is not None
+                        and not np.isclose(x["first_loss"], want, rtol=1e-4)):
                     x.clear()
                     x["error"] = f"first loss {x.get('first_loss')!r} differs from numpy's {want!r}"
         base = [x.get("mem_mib") for x in runs["numpy by hand"]]

@@ -16,6 +16,8 @@ import _harness as H  # first: pins the thread count before numpy is imported
 
 # isort: split
 
+from functools import partial  # noqa: E402
+
 import numpy as np  # noqa: E402
 
 SIZES = (3072, 512, 512, 10)
@@ -29,7 +31,7 @@ def make_problem(dtype, seed=0):
     X = rng.standard_normal((BATCH, SIZES[0])).astype(dtype)
     y = rng.integers(0, SIZES[-1], size=BATCH)
     weights = []
-    for nin, nout in zip(SIZES[:-1], SIZES[1:]):
+    for nin, nout in zip(SIZES[:-1], SIZES[1:], strict=True):
         W = (rng.standard_normal((nin, nout)) * np.sqrt(2.0 / nin)).astype(dtype)
         weights.append((W, np.zeros(nout, dtype=dtype)))
     return X, y, weights
@@ -70,7 +72,8 @@ def batchnorm_forward(x, gamma, beta, bn_param, eps=1e-5, momentum=0.1):
     out = gamma * xhat + beta
     n = x.shape[0]
     bn_param["running_mean"] = (1 - momentum) * bn_param["running_mean"] + momentum * mu
-    bn_param["running_var"] = (1 - momentum) * bn_param["running_var"] + momentum * var * n / (n - 1)
+    bn_param["running_var"] = ((1 - momentum) * bn_param["running_var"]
+                               + momentum * var * n / (n - 1))
     cache = (xhat, inv_std, gamma)
     return out, cache
 
@@ -114,7 +117,7 @@ def numpy_case(X, y, weights, batchnorm=False):
         dh1, dW2, db2 = affine_backward(da2, c2)
         da1 = relu_backward(dh1, r1)
         _, dW1, db1 = affine_backward(da1, c1, need_dx=False)
-        for p, g in zip(params, (dW1, db1, dW2, db2, dW3, db3)):
+        for p, g in zip(params, (dW1, db1, dW2, db2, dW3, db3), strict=True):
             p -= LR * g
         return float(loss)
 
@@ -126,8 +129,8 @@ def numpy_bn_case(X, y, weights):
     params = [a.copy() for W, b in weights for a in (W, b)]
     for W, _ in weights[:-1]:
         params += [np.ones(W.shape[1], W.dtype), np.zeros(W.shape[1], W.dtype)]
-    bn = [{"running_mean": np.zeros(W.shape[1], W.dtype), "running_var": np.ones(W.shape[1], W.dtype)}
-          for W, _ in weights[:-1]]
+    bn = [{"running_mean": np.zeros(W.shape[1], W.dtype),
+           "running_var": np.ones(W.shape[1], W.dtype)} for W, _ in weights[:-1]]
 
     def step():
         W1, b1, W2, b2, W3, b3, g1, be1, g2, be2 = params
@@ -147,7 +150,7 @@ def numpy_bn_case(X, y, weights):
         da1, dg1, dbe1 = batchnorm_backward(dn1, cb1)
         _, dW1, db1 = affine_backward(da1, c1, need_dx=False)
         grads = (dW1, db1, dW2, db2, dW3, db3, dg1, dbe1, dg2, dbe2)
-        for p, g in zip(params, grads):
+        for p, g in zip(params, grads, strict=True):
             p -= LR * g
         return float(loss)
 
@@ -160,7 +163,7 @@ def ours_case(X, y, weights, batchnorm=False):
     from tinygrad_lite import nn, optim
 
     layers = []
-    for i, (W, b) in enumerate(weights):
+    for i, (W, _) in enumerate(weights):
         lin = nn.Linear(*W.shape)
         layers.append(lin)
         if i < len(weights) - 1:
@@ -168,7 +171,8 @@ def ours_case(X, y, weights, batchnorm=False):
                 layers.append(nn.BatchNorm1d(W.shape[1]))
             layers.append(nn.ReLU())
     model = nn.Sequential(*layers).to(X.dtype)
-    for lin, (W, b) in zip([m for m in layers if isinstance(m, nn.Linear)], weights):
+    linears = [m for m in layers if isinstance(m, nn.Linear)]
+    for lin, (W, b) in zip(linears, weights, strict=True):
         lin.weight.data = W.copy()
         lin.bias.data = b.copy()
     opt = optim.SGD(model.parameters(), lr=LR)
@@ -219,10 +223,10 @@ def main(argv=None):
     for dtype in (np.float32, np.float64):
         name = np.dtype(dtype).name
         X, y, weights = make_problem(dtype)
-        makers = {"numpy by hand": lambda: numpy_case(X, y, weights),
-                  "tinygrad_lite": lambda: ours_case(X, y, weights)}
+        makers = {"numpy by hand": partial(numpy_case, X, y, weights),
+                  "tinygrad_lite": partial(ours_case, X, y, weights)}
         if torch:
-            makers["PyTorch"] = lambda: torch_case(torch, X, y, weights)
+            makers["PyTorch"] = partial(torch_case, torch, X, y, weights)
         first = {k: m()() for k, m in makers.items()}
         tol = 1e-4 if dtype == np.float32 else 1e-10
         for k, v in first.items():

@@ -48,7 +48,7 @@ def initial_weights(seed=1337):
     """micrograd's initialisation: uniform(-1, 1) weights, zero biases, one list per neuron."""
     random.seed(seed)
     layers = []
-    for nin, nout in zip(SIZES[:-1], SIZES[1:]):
+    for nin, nout in zip(SIZES[:-1], SIZES[1:], strict=True):
         layers.append([([random.uniform(-1, 1) for _ in range(nin)], 0.0) for _ in range(nout)])
     return layers
 
@@ -76,7 +76,7 @@ class ScalarMLP:
         for i, neurons in enumerate(self.layers):
             out = []
             for ws, b in neurons:
-                act = sum((wi * xi for wi, xi in zip(ws, x)), b)
+                act = sum((wi * xi for wi, xi in zip(ws, x, strict=True)), b)
                 out.append(act.relu() if i != last else act)
             x = out
         return x[0]
@@ -89,7 +89,7 @@ def scalar_step(model, params, value_cls, X, y, zero_grad):
     """One step of micrograd's demo loop; returns the loss as a float."""
     inputs = [list(map(value_cls, xrow)) for xrow in X]
     scores = list(map(model, inputs))
-    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
+    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores, strict=True)]
     data_loss = sum(losses) * (1.0 / len(losses))
     reg_loss = ALPHA * sum(p * p for p in params)
     total_loss = data_loss + reg_loss
@@ -103,9 +103,9 @@ def scalar_step(model, params, value_cls, X, y, zero_grad):
 def micrograd_case(mg, layers, X, y):
     engine, nn = mg
     model = nn.MLP(2, [16, 16, 1])  # micrograd's own classes; weights then set to ours
-    for layer, neurons in zip(model.layers, layers):
-        for neuron, (ws, b) in zip(layer.neurons, neurons):
-            for p, w in zip(neuron.w, ws):
+    for layer, neurons in zip(model.layers, layers, strict=True):
+        for neuron, (ws, b) in zip(layer.neurons, neurons, strict=True):
+            for p, w in zip(neuron.w, ws, strict=True):
                 p.data = w
             neuron.b.data = b
     params = model.parameters()
@@ -208,7 +208,7 @@ def numpy_tensor_case(mats, X, y):
         dz1 = dh1 * (z1 > 0)
         dW1 = X.T.dot(dz1) + 2 * ALPHA * W1
         db1 = dz1.sum(axis=0) + 2 * ALPHA * b1
-        for p, g in zip(params, (dW1, db1, dW2, db2, dW3, db3)):
+        for p, g in zip(params, (dW1, db1, dW2, db2, dW3, db3), strict=True):
             p -= LR * g
         return float(loss)
 

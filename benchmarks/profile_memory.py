@@ -56,7 +56,8 @@ def main(argv=None):
     p.add_argument("--top", type=int, default=6)
     args = p.parse_args(argv)
     X, y, weights = bench_mlp.make_problem(np.dtype(args.dtype))
-    for name, make in (("tinygrad_lite", bench_mlp.ours_case), ("numpy by hand", bench_mlp.numpy_case)):
+    for name, make in (("tinygrad_lite", bench_mlp.ours_case),
+                       ("numpy by hand", bench_mlp.numpy_case)):
         peaks, left = line_peaks(make(X, y, weights, batchnorm=True))
         print(f"\n## {name}, {args.dtype}: lines with the highest traced peak (MiB above the "
               f"step's start)\n")

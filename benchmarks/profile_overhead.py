@@ -151,7 +151,7 @@ def moons_phases(make_value, model, params, X, y, zero_grad):
         t0 = now()
         inputs = [list(map(make_value, row)) for row in X]
         scores = list(map(model, inputs))
-        losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
+        losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores, strict=True)]
         total = sum(losses) * (1.0 / len(losses)) + bench_moons.ALPHA * sum(p * p for p in params)
         t1 = now()
     fwd_gc = gct.seconds
