@@ -380,9 +380,11 @@ def test_gradcheck_names_inputs_by_position_and_uses_float64():
 def test_errors_name_the_op_and_the_shapes():
     with pytest.raises(ValueError, match=r"\+: .*\(2, 3\).*\(4,\)"):
         Value(np.ones((2, 3))) + Value(np.ones(4))
-    with pytest.raises(ValueError, match=r"matmul: shapes \(3, 5\) and \(4, 2\) do not align \(5 != 4\)"):
+    with pytest.raises(ValueError,
+                       match=r"matmul: shapes \(3, 5\) and \(4, 2\) do not align \(5 != 4\)"):
         Value(np.ones((3, 5))) @ Value(np.ones((4, 2)))
-    with pytest.raises(ValueError, match=r"softmax_cross_entropy: label 3 is out of range for 3 classes"):
+    with pytest.raises(ValueError,
+                       match=r"softmax_cross_entropy: label 3 is out of range for 3 classes"):
         F.softmax_cross_entropy(Value(np.zeros((2, 3))), np.array([0, 3]))
     with pytest.raises(ValueError, match=r"svm_loss: label -1 is out of range"):
         F.svm_loss(Value(np.zeros((2, 3))), np.array([0, -1]))
@@ -398,7 +400,8 @@ def test_errors_name_the_op_and_the_shapes():
         Value({"a": 1})
     with pytest.raises(ValueError, match=r"linear: x of shape \(2, 3\) and W of shape \(4, 5\)"):
         F.linear(Value(np.ones((2, 3))), Value(np.ones((4, 5))))
-    with pytest.raises(ValueError, match=r"mse_loss: pred of shape \(3, 1\) and target of shape \(3,\)"):
+    with pytest.raises(ValueError,
+                       match=r"mse_loss: pred of shape \(3, 1\) and target of shape \(3,\)"):
         F.mse_loss(Value(np.ones((3, 1))), np.ones(3))
     with pytest.raises(ValueError, match=r"softmax_cross_entropy: empty batch"):
         F.softmax_cross_entropy(Value(np.zeros((0, 3))), np.zeros(0, np.int64))

@@ -260,7 +260,7 @@ def test_random_graph_interior_gradients_and_reuse(g):
         v.zero_grad()
     out2, _ = run_program(base, program, vals)
     (out2 + out2).backward()
-    for g1, v in zip(first, vals):
+    for g1, v in zip(first, vals, strict=True):
         if g1 is not None:
             np.testing.assert_allclose(v.grad, 2 * g1, rtol=1e-12, atol=1e-12)
 

@@ -145,7 +145,8 @@ CASES = [
     Case("log", lambda a: a.log(), np.log, unary(0.1, 5.0)),
     Case("sqrt", lambda a: a.sqrt(), np.sqrt, unary(0.1, 5.0)),
     Case("abs", lambda a: a.abs(), np.abs, unary(avoid=(0.0,))),
-    Case("clip", lambda a: a.clip(-1.0, 1.0), lambda a: np.clip(a, -1, 1), unary(avoid=(-1.0, 1.0))),
+    Case("clip", lambda a: a.clip(-1.0, 1.0), lambda a: np.clip(a, -1, 1),
+         unary(avoid=(-1.0, 1.0))),
     Case("clip_lo", lambda a: a.clip(0.5, None), lambda a: np.maximum(a, 0.5), unary(avoid=(0.5,))),
     Case("sigmoid", F.sigmoid, _sigmoid, unary(-6, 6)),
     Case("tanh", F.tanh, np.tanh, unary()),
@@ -228,7 +229,7 @@ def test_random_and_zero_upstream_gradients(name, data):
     r = data.draw(arrays(out.shape, -2, 2))
     out.backward(grad=r)
     eps = 1e-6
-    for v, x in zip(vals, xs):
+    for v, x in zip(vals, xs, strict=True):
         if not v.requires_grad:
             continue
         assert v.grad.shape == x.shape and v.grad.dtype == x.dtype
