@@ -22,7 +22,7 @@ class ModuleTrace:
     with ``remove()``, as ``tinygrad_lite.nn.Module`` (and PyTorch) have.
     """
 
-    def __init__(self, model):
+    def __init__(self, model) -> None:
         self.model = model
         # (name, class name, input Values, output Values), inner modules first
         self.calls: list[tuple[str, str, tuple, tuple]] = []

@@ -127,7 +127,7 @@ class _Work:
     gradient on unchanged, such as a bias add, gives two nodes one gradient array) and each
     op's local gradients (read by the unit statistics and by the edges)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._moments: dict[int, tuple] = {}
         self._locals: dict[tuple, object] = {}
 
@@ -167,7 +167,7 @@ class Recorder:
     """
 
     def __init__(self, model=None, params=None, every=1, bins=16, saturation=SATURATION,
-                 sample=4096, strip_cells=40):
+                 sample=4096, strip_cells=40) -> None:
         if not isinstance(every, int) or every < 1:
             raise ValueError(f"Recorder: every must be a positive int, not {every!r}")
         if not isinstance(bins, int) or bins < 1:
@@ -268,7 +268,7 @@ class Recorder:
         self.record(loss)
         yield self
 
-    def _measure(self, root, calls, step, j):
+    def _measure(self, root, calls, step, j) -> None:
         from tinygrad_lite import backward_order
 
         order = backward_order(root) if root.requires_grad else [root]
