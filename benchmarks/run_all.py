@@ -21,13 +21,14 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORKLOADS = {  # name -> script, in the issue's order
+WORKLOADS = {  # name -> script: issue 10's workloads (a) to (f) in its order, then the recorder
     "moons": "bench_moons.py",
     "chain": "bench_chain.py",
     "mlp": "bench_mlp.py",
     "elementwise": "bench_elementwise.py",
     "cnn": "bench_cnn.py",
     "memory": "bench_memory.py",
+    "recorder": "bench_recorder.py",  # issue 13: recording costs at most 1.5x the step alone
 }
 
 
