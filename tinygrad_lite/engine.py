@@ -27,13 +27,11 @@ Changes written straight into the numpy array (``v.data[:] = 0``) are caught onl
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
 from operator import attrgetter
-from types import MappingProxyType
 
 import numpy as np
 
-from .function import Function, _mode, floatmath, no_grad, unbroadcast
+from .function import NO_KWARGS, Function, _mode, floatmath, no_grad, unbroadcast
 
 __all__ = ["Value", "no_grad", "backward_order", "apply", "RemovableHandle"]
 
@@ -48,6 +46,7 @@ class _Changes:
     """The stamp of the most recent data change made through the library (0: none yet)."""
 
     last = 0
+    hooks = 0  # how many hooks are registered on any Value (backward looks only if some are)
 
 
 def _to_array(data, dtype=None, who="Value"):
@@ -79,11 +78,10 @@ class RemovableHandle:
         self._value, self._key = value, key
 
     def remove(self):
-        hooks = self._value._hooks
+        hooks = getattr(self._value, "_hooks", None)
         if hooks and self._key in hooks:
             del hooks[self._key]
-            if not hooks:
-                self._value._hooks = None
+            _Changes.hooks -= 1
 
 
 class Value:
@@ -106,8 +104,9 @@ class Value:
     # and its saved values in _s0.._s2, with _kw its keyword arguments and _ng the inputs'
     # needs_input_grad; its context is built from these on request.
     # _id: creation order, so sorting by it is a topological order of any graph.
-    # _version: stamp of the last change to _data through the library. _pass: the gradient
-    # pending during a backward pass. _hooks: {key: fn} registered by register_hook.
+    # _pass: the gradient pending during a backward pass. Set only when used: _version, the
+    # stamp of the last change to _data through the library; _hooks, {key: fn} from
+    # register_hook.
     __slots__ = ("_data", "_grad", "requires_grad", "label", "_op", "_c", "_p0", "_p1", "_s0",
                  "_s1", "_s2", "_kw", "_ng", "_id", "_version", "_pass", "_hooks",
                  "__weakref__")
@@ -126,9 +125,7 @@ class Value:
         self._op = None
         self._c = None
         self._id = _next_id()
-        self._version = 0
         self._pass = None
-        self._hooks = None
 
     # -- data and grad ---------------------------------------------------------------------
     @property
@@ -241,10 +238,12 @@ class Value:
         if not self.requires_grad:
             raise RuntimeError("register_hook: this Value does not require grad, so no "
                                "gradient will ever reach it")
-        if self._hooks is None:
-            self._hooks = {}
+        hooks = getattr(self, "_hooks", None)
+        if hooks is None:
+            hooks = self._hooks = {}
         key = _next_id()
-        self._hooks[key] = fn
+        hooks[key] = fn
+        _Changes.hooks += 1
         return RemovableHandle(self, key)
 
     # -- conversions -----------------------------------------------------------------------
@@ -349,28 +348,28 @@ class Value:
 
     # -- operators -------------------------------------------------------------------------
     def __add__(self, other):
-        return apply(_ops.Add, (self, other))
+        return _elementwise(_ops.Add, self, other)
 
     def __radd__(self, other):
-        return apply(_ops.Add, (other, self))
+        return _elementwise(_ops.Add, other, self)
 
     def __sub__(self, other):
-        return apply(_ops.Sub, (self, other))
+        return _elementwise(_ops.Sub, self, other)
 
     def __rsub__(self, other):
-        return apply(_ops.Sub, (other, self))
+        return _elementwise(_ops.Sub, other, self)
 
     def __mul__(self, other):
-        return apply(_ops.Mul, (self, other))
+        return _elementwise(_ops.Mul, self, other)
 
     def __rmul__(self, other):
-        return apply(_ops.Mul, (other, self))
+        return _elementwise(_ops.Mul, other, self)
 
     def __truediv__(self, other):
-        return apply(_ops.Div, (self, other))
+        return _elementwise(_ops.Div, self, other)
 
     def __rtruediv__(self, other):
-        return apply(_ops.Div, (other, self))
+        return _elementwise(_ops.Div, other, self)
 
     def __pow__(self, p):
         if isinstance(p, Value):
@@ -382,7 +381,7 @@ class Value:
             p = p.item()
         if not isinstance(p, (int, float, np.integer, np.floating)):
             raise TypeError(f"pow: the exponent must be a number, got {type(p).__name__}")
-        return apply(_ops.Pow, (self,), {"p": p})
+        return _elementwise(_ops.Pow, self, None, {"p": p})
 
     def __rpow__(self, base):
         """``c ** x`` for a constant positive base c: exp(x * ln c)."""
@@ -392,7 +391,7 @@ class Value:
         return (self * np.log(b)).exp()
 
     def __neg__(self):
-        return apply(_ops.Neg, (self,))
+        return _elementwise(_ops.Neg, self, None)
 
     def __matmul__(self, other):
         return apply(_ops.MatMul, (self, other))
@@ -448,34 +447,34 @@ class Value:
         return apply(_ops.Max, (self,), {"axis": axis, "keepdims": keepdims})
 
     def exp(self):
-        return apply(_ops.Exp, (self,))
+        return _elementwise(_ops.Exp, self, None)
 
     def log(self):
-        return apply(_ops.Log, (self,))
+        return _elementwise(_ops.Log, self, None)
 
     def sqrt(self):
-        return apply(_ops.Sqrt, (self,))
+        return _elementwise(_ops.Sqrt, self, None)
 
     def abs(self):
-        return apply(_ops.Abs, (self,))
+        return _elementwise(_ops.Abs, self, None)
 
     def clip(self, lo=None, hi=None):
-        return apply(_ops.Clip, (self,), {"lo": lo, "hi": hi})
+        return _elementwise(_ops.Clip, self, None, {"lo": lo, "hi": hi})
 
     def sigmoid(self):
-        return apply(_ops.Sigmoid, (self,))
+        return _elementwise(_ops.Sigmoid, self, None)
 
     def tanh(self):
-        return apply(_ops.Tanh, (self,))
+        return _elementwise(_ops.Tanh, self, None)
 
     def relu(self):
-        return apply(_ops.ReLU, (self,))
+        return _elementwise(_ops.ReLU, self, None)
 
     def leaky_relu(self, slope=0.01):
-        return apply(_ops.LeakyReLU, (self,), {"slope": slope})
+        return _elementwise(_ops.LeakyReLU, self, None, {"slope": slope})
 
     def elu(self, alpha=1.0):
-        return apply(_ops.ELU, (self,), {"alpha": alpha})
+        return _elementwise(_ops.ELU, self, None, {"alpha": alpha})
 
 
 def _raw(x):
@@ -498,6 +497,7 @@ _UFUNCS = {
     "add": lambda a, b: apply(_ops.Add, (a, b)), "subtract": lambda a, b: apply(_ops.Sub, (a, b)),
     "multiply": lambda a, b: apply(_ops.Mul, (a, b)),
     "true_divide": lambda a, b: apply(_ops.Div, (a, b)),
+    "divide": lambda a, b: apply(_ops.Div, (a, b)),
     "matmul": lambda a, b: apply(_ops.MatMul, (a, b)),
     "negative": lambda a: apply(_ops.Neg, (a,)),
     "exp": lambda a: apply(_ops.Exp, (a,)), "log": lambda a: apply(_ops.Log, (a,)),
@@ -516,7 +516,7 @@ def _leaf(data, label=None) -> Value:
     """A constant leaf (no grad) around data that is already a float or an ndarray."""
     v = _new(Value)
     v._data, v._grad, v.requires_grad, v.label, v._op, v._c = data, None, False, label, None, None
-    v._id, v._version, v._pass, v._hooks = _next_id(), 0, None, None
+    v._id, v._pass = _next_id(), None
     return v
 
 
@@ -537,57 +537,72 @@ def _constant(x, cls):
 
 
 _NEEDS = ((False,), (True,))
-_NO_KWARGS: Mapping = MappingProxyType({})
 _NEEDS2 = (((False, False), (False, True)), ((True, False), (True, True)))
 
 
 def apply(cls, args, kwargs=None):
     """Run op ``cls`` on ``args`` (Values, arrays, numbers) and return the output Value.
 
-    This is ``Function.apply``. An elementwise op runs on Python floats when every input is
-    one (``ctx.xp = floatmath``), on numpy otherwise, and its output Value keeps the op, its
-    inputs (a constant stays a bare number or array) and what forward saved, in its own
-    slots. Any other op's output keeps its context (see ``_context_node``).
+    This is ``Function.apply``: elementwise ops with one or two inputs take
+    :func:`_elementwise`, every other op :func:`_context_node`.
     """
-    if cls._pack is None or len(args) > 2 or (_mode.special and _mode.anomaly):
-        return _context_node(cls, args, kwargs)
-    a = args[0]
+    if cls._pack is not None and 1 <= len(args) <= 2:
+        return _elementwise(cls, args[0], args[1] if len(args) == 2 else None, kwargs)
+    return _context_node(cls, args, kwargs)
+
+
+def _elementwise(cls, a, b, kwargs=None):
+    """The output Value of an elementwise op on ``a`` (and ``b``; None for a unary op).
+
+    The op runs on Python floats when every input is one (``ctx.xp = floatmath``), on numpy
+    otherwise. The output keeps the op, its inputs (a constant stays a bare number or array)
+    and what forward saved, in its own slots: one object per op.
+    """
+    if _mode.special and _mode.anomaly:  # anomaly mode keeps every context, with its checks
+        return _context_node(cls, (a,) if b is None else (a, b), kwargs)
     if type(a) is Value:
-        da, ra = a._data, a.requires_grad
+        da = a._data
+        ra = a.requires_grad
     else:
         a = da = _constant(a, cls)
         ra = False
-    if len(args) == 1:
-        b, rb, inputs, needs = None, False, (da,), _NEEDS[ra]
-        on_floats = type(da) is _float
-    else:
-        b = args[1]
-        if type(b) is Value:
-            db, rb = b._data, b.requires_grad
-        else:
-            b = db = b if type(b) is _float else _constant(b, cls)
-            rb = False
-        inputs, needs = (da, db), _NEEDS2[ra][rb]
-        on_floats = type(da) is _float and type(db) is _float
-    ctx = _new(cls)
-    ctx.needs_input_grad = needs
-    ctx.xp = floatmath if on_floats else np
+    spare = cls._spare  # contexts of this op that no forward or backward is using
+    ctx = spare.pop() if spare else _new(cls)
     try:
-        out = cls.forward(ctx, *inputs, **kwargs) if kwargs else cls.forward(ctx, *inputs)
+        if b is None:
+            rb = False
+            ctx.needs_input_grad = _NEEDS[ra]
+            ctx.xp = floatmath if type(da) is _float else np
+            out = cls.forward(ctx, da, **kwargs) if kwargs else cls.forward(ctx, da)
+        else:
+            if type(b) is Value:
+                db = b._data
+                rb = b.requires_grad
+            else:
+                b = db = b if type(b) is _float else _constant(b, cls)
+                rb = False
+            ctx.needs_input_grad = _NEEDS2[ra][rb]
+            ctx.xp = floatmath if type(da) is _float and type(db) is _float else np
+            out = cls.forward(ctx, da, db, **kwargs) if kwargs else cls.forward(ctx, da, db)
     except (ArithmeticError, ValueError, TypeError, IndexError) as e:
-        out = _forward_after_error(cls, ctx, inputs, kwargs, e)
+        out = _forward_after_error(cls, ctx, (da,) if b is None else (da, db), kwargs, e)
     if type(out) is not _float and (type(out) is not _ndarray or not out.ndim):
         out = _output(out)
     v = _new(Value)
-    v._data, v._grad, v.label, v._c, v._id, v._version, v._pass, v._hooks = (
-        out, None, None, None, _next_id(), 0, None, None)
+    v._data = out
+    v._grad = v.label = v._c = v._pass = None
+    v._id = _next_id()
     if (ra or rb) and (_mode.special == 0 or _mode.enabled):
         v.requires_grad = True
-        v._op, v._p0, v._p1, v._kw, v._ng = cls, a, b, kwargs or _NO_KWARGS, needs
-        cls._pack(ctx, v)  # what forward saved, into v._s0.. (generated per op class)
+        v._op = cls
+        v._p0 = a
+        v._p1 = b
+        v._kw = kwargs
+        cls._pack(ctx, v)  # forward's saved values and needs_input_grad, into v's slots
     else:
         v.requires_grad = False
         v._op = None
+    spare.append(ctx)
     return v
 
 
@@ -731,7 +746,7 @@ def _backward(root: Value, grad):
         if g is None:
             continue
         node._pass = None
-        if node._hooks:
+        if _Changes.hooks and getattr(node, "_hooks", None):
             g = _run_hooks(node, g)
         old = node._grad
         if old is None:  # .grad must be an array users can change: copy a broadcast view
@@ -743,7 +758,10 @@ def _backward(root: Value, grad):
             continue
         if last_change > node._id and cls.saves_data:
             _check_versions(node)
-        ctx = node._c or cls._unpack(node)  # an elementwise node's context, from its slots
+        ctx = node._c
+        if ctx is None:  # an elementwise node: its context, rebuilt from its slots
+            ctx = cls._unpack(node)
+            cls._spare.append(ctx)  # reused once this backward returns
         if ctx.xp is floatmath:
             try:
                 grads = cls.backward(ctx, g)
@@ -855,14 +873,14 @@ def _missing_gradient(cls, ctx, p):
 def _check_versions(node):
     """Raise if an input (or the output) of ``node`` changed after ``node`` was made."""
     for i, p in enumerate(node.parents):
-        if type(p) is Value and p._version > node._id:
+        if type(p) is Value and getattr(p, "_version", 0) > node._id:
             name = f" {p.label!r}" if p.label is not None else ""
             raise RuntimeError(
                 f"{node._op.op}: input {i}{name} of shape {p.shape} was changed after the op "
                 f"saved it for backward (its data was replaced, or an optimizer stepped), so "
                 f"the gradient would be computed from the wrong numbers; run the forward pass "
                 f"again after changing data")
-    if node._version > node._id:
+    if getattr(node, "_version", 0) > node._id:
         raise RuntimeError(f"{node._op.op}: its output of shape {node.shape} was changed after "
                            f"the op saved it for backward")
 

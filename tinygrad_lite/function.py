@@ -25,6 +25,8 @@ import inspect
 import linecache
 import math
 import threading
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import numpy as np
 
@@ -173,6 +175,7 @@ class _FloatMath:
 
 
 floatmath = _FloatMath()
+NO_KWARGS: Mapping = MappingProxyType({})  # ctx.kwargs of an op called without any
 
 
 class Function:
@@ -214,6 +217,10 @@ class Function:
     _saved: tuple = ()
     _pack = None
     _unpack = None
+    # contexts the engine recycles: an elementwise op's context is needed only while its
+    # forward or backward runs (the node keeps the saved values), so one object per op class
+    # serves every call instead of two allocations per node
+    _spare: list = []
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -225,6 +232,7 @@ class Function:
                           for n in c.__dict__.get("__slots__", ()) if c is not Function)
             if len(names) <= 3 and "__dict__" not in names:
                 cls._saved = names
+                cls._spare = []
                 cls._pack, cls._unpack = _generate_slot_code(cls, names)
                 if "saves_data" not in cls.__dict__:
                     cls.saves_data = bool(names)
@@ -342,14 +350,15 @@ def _generate_slot_code(cls, names):
     For ``Tanh`` (``__slots__ = ("out",)``, one input) they read::
 
         def pack(ctx, node):          # after forward
+            node._ng = ctx.needs_input_grad
             node._s0 = ctx.out
 
         def unpack(node):             # before backward: the context, rebuilt
-            ctx = new(Tanh)
+            ctx = spare.pop() if spare else new(Tanh)   # a recycled Tanh context
             ctx.out = node._s0
             ctx.parents = (node._p0,)
             ctx.needs_input_grad = node._ng
-            ctx.kwargs = node._kw
+            ctx.kwargs = node._kw or no_kwargs
             ctx.xp = floatmath if type(node._data) is float else np
             return ctx
 
@@ -358,17 +367,19 @@ def _generate_slot_code(cls, names):
     n_inputs = sum(1 for p in list(inspect.signature(cls.forward).parameters.values())[1:]
                    if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
     parents = "(node._p0,)" if n_inputs == 1 else "(node._p0, node._p1)"
-    lines = ["def pack(ctx, node):"]
-    lines += [f"    node._s{i} = ctx.{n}" for i, n in enumerate(names)] or ["    pass"]
-    lines += ["", "", "def unpack(node):", "    ctx = new(cls)"]
+    lines = ["def pack(ctx, node):", "    node._ng = ctx.needs_input_grad"]
+    lines += [f"    node._s{i} = ctx.{n}" for i, n in enumerate(names)]
+    lines += ["", "", "def unpack(node):", "    ctx = spare.pop() if spare else new(cls)"]
     lines += [f"    ctx.{n} = node._s{i}" for i, n in enumerate(names)]
     lines += [f"    ctx.parents = {parents}", "    ctx.needs_input_grad = node._ng",
-              "    ctx.kwargs = node._kw",
+              "    ctx.kwargs = node._kw or no_kwargs",
               "    ctx.xp = floatmath if type(node._data) is float else np", "    return ctx", ""]
     source = "\n".join(lines)
     filename = f"<tinygrad_lite generated: {cls.__qualname__}._pack/_unpack>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    scope = {"new": object.__new__, "cls": cls, "floatmath": floatmath, "np": np}
+    scope = {"new": object.__new__, "cls": cls, "spare": cls._spare, "floatmath": floatmath,
+             "np": np,
+             "no_kwargs": NO_KWARGS}
     exec(compile(source, filename, "exec"), scope)  # noqa: S102 - our own template, above
     pack_fn, unpack_fn = scope["pack"], scope["unpack"]
     pack_fn.__qualname__ = f"{cls.__name__}._pack"
