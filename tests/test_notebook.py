@@ -297,6 +297,9 @@ def test_compare_catches_changed_numbers_and_outputs():
     assert tool.compare(_tiny(), _tiny(outputs_text="x = 1.2346\n")) == []  # last digit
     problems = tool.compare(_tiny(), _tiny(outputs_text="x = 1.4\n"))
     assert any("x = 1.4" in p for p in problems)
+    # a percentage may move by one unit of 100 (another BLAS), not more
+    assert tool.compare(_tiny("dead 2.0%\n"), _tiny("dead 3.0%\n")) == []
+    assert tool.compare(_tiny("dead 2.0%\n"), _tiny("dead 40.0%\n"))
     fresh = _tiny()
     fresh.cells[0].outputs[1]["data"] = {"text/plain": "<Figure size 640x400 with 1 Axes>"}
     assert any("shows" in p for p in tool.compare(_tiny(), fresh))
