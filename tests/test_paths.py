@@ -544,3 +544,43 @@ def test_float64_scalar_that_requires_grad_stays_float64_beside_float32_arrays()
     F.prelu(Value(x.astype(np.float64)), alpha64).backward(np.ones(x.shape))
     assert alpha.grad.dtype == np.float64
     np.testing.assert_allclose(alpha.grad, alpha64.grad, rtol=1e-13)
+
+
+@pytest.mark.parametrize("path", ["scalar-f64", "array-f64"])
+def test_graphs_in_several_threads_get_their_own_gradients(path):
+    """Threads that build and backpropagate their own graphs at the same time (grad mode is
+    per thread, so this is supported) each get exactly their own gradients. The GIL switches
+    threads every microsecond here, so state shared between graphs would show."""
+    import sys
+    import threading
+
+    wrong: list = []
+
+    def work(seed):
+        rng = np.random.default_rng(seed)
+        try:
+            for _ in range(1500):
+                a = rng.uniform(1, 2, () if path == "scalar-f64" else (3,))
+                b = rng.uniform(1, 2, a.shape)
+                x, y = Value(a), Value(b)
+                ((x * y * x).tanh() + y / x).sum().backward()
+                t = 1 - np.tanh(a * b * a) ** 2
+                if (x.grad is None or y.grad is None
+                        or not np.allclose(x.grad, t * 2 * a * b - b / a ** 2, rtol=1e-12)
+                        or not np.allclose(y.grad, t * a * a + 1 / a, rtol=1e-12)):
+                    wrong.append((seed, a, b, x.grad, y.grad))
+                    return
+        except Exception as e:  # noqa: BLE001 - reported by the assertion below
+            wrong.append((seed, repr(e)))
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert not wrong, f"{len(wrong)} of 4 threads got wrong gradients, first: {wrong[0]}"
