@@ -6,7 +6,8 @@ overwritten instead of accumulated, a wrong unbroadcast axis, an off-by-one kink
 ``>=``), a gradient skipped because another input needs none, tie handling, a dtype drop.
 Ids read ``area-what``; ``kind`` groups them.
 
-Written against the one-definition engine (commit ec03e12, "Engine: one definition per op"):
+Written against the one-definition engine ("Engine: one definition per op", ec03e12, with
+the recycled elementwise contexts of cff75b5):
 each op's ``backward`` serves every path (Python floats through ``ctx.xp = floatmath``,
 arrays through numpy); ``engine.py`` builds elementwise nodes (saved values in the output
 Value's slots) and context nodes, and runs one backward loop with ``_send`` accumulating each
@@ -253,7 +254,7 @@ m("eng-needs-table", ENG, "skipped gradient",
   "_NEEDS2 = (((False, False), (False, False)), ((True, False), (True, True)))")
 m("eng-needs-swapped", ENG, "skipped gradient",
   "elementwise node: needs_input_grad of a and b swapped",
-  "inputs, needs = (da, db), _NEEDS2[ra][rb]", "inputs, needs = (da, db), _NEEDS2[rb][ra]")
+  "ctx.needs_input_grad = _NEEDS2[ra][rb]", "ctx.needs_input_grad = _NEEDS2[rb][ra]")
 m("eng-elementwise-requires", ENG, "skipped gradient",
   "elementwise node: the output requires grad only when a does",
   "if (ra or rb) and (_mode.special == 0 or _mode.enabled):",
@@ -271,13 +272,14 @@ m("eng-context-scalar-dtype", ENG, "dtype drop",
 m("eng-order-unsorted", ENG, "wrong order", "backward_order: set order, not creation order",
   "return sorted(seen, key=_by_id)", "return list(seen)")
 m("eng-order-first-input", ENG, "skipped gradient", "backward_order walks only input 0",
-  "for p in _inputs(node):", "for p in _inputs(node)[:1]:")
+  "for p in (node._p0, node._p1) if ctx is None else ctx.parents:",
+  "for p in (node._p0,) if ctx is None else ctx.parents[:1]:")
 m("eng-backward-first-input", ENG, "skipped gradient",
   "backward: only input 0 receives its gradient",
-  "for i, p in enumerate(ctx.parents):", "for i, p in enumerate(ctx.parents[:1]):")
+  "for p, pg in zip(ctx.parents, grads):", "for p, pg in zip(ctx.parents[:1], grads):")
 m("eng-grad-overwrite", ENG, "overwrite",
   "backward: .grad overwritten, not accumulated, across backward calls",
-  "node._grad = g if old is None else _accumulate(node, old, g)", "node._grad = g")
+  "node._grad = _sum_grads(node, old, g)", "node._grad = g")
 m("eng-send-overwrite", ENG, "overwrite",
   "_send: a second consumer's gradient overwrites the pending one",
   "    else:\n        p._pass = prev + pg", "    else:\n        p._pass = pg")
@@ -288,8 +290,8 @@ m("eng-send-no-unbroadcast", ENG, "wrong axis", "_send does not sum a broadcast 
   "if pg.shape != pd.shape:\n            pg = unbroadcast(pg, pd.shape, cls.op)",
   "if False:\n            pg = unbroadcast(pg, pd.shape, cls.op)")
 m("eng-send-dtype-drop", ENG, "dtype drop", "_send keeps the gradient's dtype, not the input's",
-  "if pg.dtype != pd.dtype:\n            pg = pg.astype(pd.dtype)\n        elif",
-  "if False:\n            pg = pg.astype(pd.dtype)\n        elif")
+  "if pg.dtype != pd.dtype:\n            pg = pg.astype(pd.dtype)",
+  "if False:\n            pg = pg.astype(pd.dtype)")
 m("eng-send-scalar-first", ENG, "wrong formula",
   "_send: a scalar input broadcast over an array takes one element, not the sum",
   "pg = _float(pg.sum() if pg.ndim else pg)", "pg = _float(pg.ravel()[0])")
@@ -298,5 +300,22 @@ m("eng-seed-dtype", ENG, "dtype drop", "the seed of a float32 output is float64"
   "return 1.0 if type(d) is _float else np.ones(d.shape)")
 m("eng-run-backward-array-g", ENG, "dtype drop",
   "a float64 scalar gradient reaches a numpy backward as a Python float",
-  "if type(g) is _float and ctx.xp is np:\n        g = np.array(g)",
-  "if False:\n        g = np.array(g)")
+  "grads = cls.backward(ctx, np.array(g) if type(g) is _float else g)",
+  "grads = cls.backward(ctx, g)")
+m("eng-first-arrival-overwrite", ENG, "overwrite",
+  "backward: a later arrival in p's shape overwrites the pending gradient (inline path)",
+  "if p._pass is None and type(pg) is type(pd) and (",
+  "if type(pg) is type(pd) and (")
+m("eng-first-arrival-shape", ENG, "wrong axis",
+  "backward: the inline path skips the shape check (no unbroadcast)",
+  "(pg.shape == pd.shape and pg.dtype == pd.dtype)", "(pg.dtype == pd.dtype)")
+m("eng-first-arrival-dtype", ENG, "dtype drop",
+  "backward: the inline path skips the dtype check (no cast to the input's dtype)",
+  "(pg.shape == pd.shape and pg.dtype == pd.dtype)", "(pg.shape == pd.shape)")
+m("eng-grad-read-only", ENG, "overwrite",
+  "backward: a broadcast view becomes .grad as it is (read-only, shared)",
+  "node._grad = g.copy() if type(g) is _ndarray and not g.flags.writeable else g",
+  "node._grad = g")
+m("unpack-parents-swapped", FN, "wrong formula",
+  "generated unpack: a two-input elementwise node's inputs in reverse order",
+  'else "(node._p0, node._p1)"', 'else "(node._p1, node._p0)"')
