@@ -31,7 +31,7 @@ from operator import attrgetter
 
 import numpy as np
 
-from .function import NO_KWARGS, Function, _mode, floatmath, no_grad, unbroadcast
+from .function import NO_KWARGS, Function, _declared_slots, _mode, floatmath, no_grad, unbroadcast
 
 __all__ = ["Value", "no_grad", "backward_order", "apply", "RemovableHandle"]
 
@@ -69,6 +69,12 @@ def _storage(arr):
     return _float(arr) if arr.ndim == 0 and arr.dtype == _f64 else arr
 
 
+# What the built-in elementwise ops save (their __slots__), plus the context attributes the
+# engine sets: an elementwise op's output Value has these slots, so it can be the op's ctx.
+_SAVED_SLOTS = ("out", "a", "b", "x", "p", "slope", "alpha", "lo", "hi")
+_CONTEXT_SLOTS = _SAVED_SLOTS + ("xp", "needs_input_grad")
+
+
 class RemovableHandle:
     """What ``Value.register_hook`` returns: ``handle.remove()`` unregisters the hook."""
 
@@ -100,16 +106,15 @@ class Value:
 
     # _data: a Python float (float64 scalar) or an ndarray; _grad: likewise, or None.
     # _op: the op class (None for a leaf). _c: the kept context, or None.
-    # An elementwise node keeps its inputs in _p0, _p1 (a number or array constant stays bare)
-    # and its saved values in _s0.._s2, with _kw its keyword arguments and _ng the inputs'
-    # needs_input_grad; its context is built from these on request.
+    # An elementwise node is its own op's ctx: its inputs in _p0, _p1 (a number or array
+    # constant stays bare), _kw its keyword arguments, and _CONTEXT_SLOTS for what forward
+    # saves and the context attributes forward and backward read.
     # _id: creation order, so sorting by it is a topological order of any graph.
     # _pass: the gradient pending during a backward pass. Set only when used: _version, the
     # stamp of the last change to _data through the library; _hooks, {key: fn} from
     # register_hook.
-    __slots__ = ("_data", "_grad", "requires_grad", "label", "_op", "_c", "_p0", "_p1", "_s0",
-                 "_s1", "_s2", "_kw", "_ng", "_id", "_version", "_pass", "_hooks",
-                 "__weakref__")
+    __slots__ = ("_data", "_grad", "requires_grad", "label", "_op", "_c", "_p0", "_p1", "_kw",
+                 "_id", "_version", "_pass", "_hooks", "__weakref__") + _CONTEXT_SLOTS
 
     def __init__(self, data, requires_grad=True, label=None, dtype=None):
         if isinstance(data, Value):
@@ -381,7 +386,7 @@ class Value:
             p = p.item()
         if not isinstance(p, (int, float, np.integer, np.floating)):
             raise TypeError(f"pow: the exponent must be a number, got {type(p).__name__}")
-        return _elementwise(_ops.Pow, self, None, {"p": p})
+        return _elementwise(_ops.Pow, self, kwargs={"p": p})
 
     def __rpow__(self, base):
         """``c ** x`` for a constant positive base c: exp(x * ln c)."""
@@ -391,7 +396,7 @@ class Value:
         return (self * np.log(b)).exp()
 
     def __neg__(self):
-        return _elementwise(_ops.Neg, self, None)
+        return _elementwise(_ops.Neg, self)
 
     def __matmul__(self, other):
         return apply(_ops.MatMul, (self, other))
@@ -447,34 +452,34 @@ class Value:
         return apply(_ops.Max, (self,), {"axis": axis, "keepdims": keepdims})
 
     def exp(self):
-        return _elementwise(_ops.Exp, self, None)
+        return _elementwise(_ops.Exp, self)
 
     def log(self):
-        return _elementwise(_ops.Log, self, None)
+        return _elementwise(_ops.Log, self)
 
     def sqrt(self):
-        return _elementwise(_ops.Sqrt, self, None)
+        return _elementwise(_ops.Sqrt, self)
 
     def abs(self):
-        return _elementwise(_ops.Abs, self, None)
+        return _elementwise(_ops.Abs, self)
 
     def clip(self, lo=None, hi=None):
-        return _elementwise(_ops.Clip, self, None, {"lo": lo, "hi": hi})
+        return _elementwise(_ops.Clip, self, kwargs={"lo": lo, "hi": hi})
 
     def sigmoid(self):
-        return _elementwise(_ops.Sigmoid, self, None)
+        return _elementwise(_ops.Sigmoid, self)
 
     def tanh(self):
-        return _elementwise(_ops.Tanh, self, None)
+        return _elementwise(_ops.Tanh, self)
 
     def relu(self):
-        return _elementwise(_ops.ReLU, self, None)
+        return _elementwise(_ops.ReLU, self)
 
     def leaky_relu(self, slope=0.01):
-        return _elementwise(_ops.LeakyReLU, self, None, {"slope": slope})
+        return _elementwise(_ops.LeakyReLU, self, kwargs={"slope": slope})
 
     def elu(self, alpha=1.0):
-        return _elementwise(_ops.ELU, self, None, {"alpha": alpha})
+        return _elementwise(_ops.ELU, self, kwargs={"alpha": alpha})
 
 
 def _raw(x):
@@ -536,6 +541,7 @@ def _constant(x, cls):
         raise TypeError(f"{cls.op}: {msg}") from None
 
 
+_UNARY = object()  # "no second input", for _elementwise (None is a (bad) operand)
 _NEEDS = ((False,), (True,))
 _NEEDS2 = (((False, False), (False, True)), ((True, False), (True, True)))
 
@@ -546,63 +552,83 @@ def apply(cls, args, kwargs=None):
     This is ``Function.apply``: elementwise ops with one or two inputs take
     :func:`_elementwise`, every other op :func:`_context_node`.
     """
-    if cls._pack is not None and 1 <= len(args) <= 2:
-        return _elementwise(cls, args[0], args[1] if len(args) == 2 else None, kwargs)
+    if cls.elementwise and 1 <= len(args) <= 2:
+        return _elementwise(cls, args[0], args[1] if len(args) == 2 else _UNARY, kwargs)
     return _context_node(cls, args, kwargs)
 
 
-def _elementwise(cls, a, b, kwargs=None):
-    """The output Value of an elementwise op on ``a`` (and ``b``; None for a unary op).
+def _node_class(cls):
+    """Value, if elementwise op ``cls`` can use its output Value as ``ctx`` (everything its
+    forward saves has a slot in Value: ``_SAVED_SLOTS``); False otherwise. Decided once per
+    op class; an op that cannot runs with a context object of its own (``_context_node``)."""
+    node_class = cls.__dict__.get("_node_class")
+    if node_class is None:
+        names = _declared_slots(cls)
+        fits = set(names) <= set(_SAVED_SLOTS) and _plain_slots(cls)
+        node_class = cls._node_class = Value if fits else False
+        cls.saved_names = names
+    return node_class
 
-    The op runs on Python floats when every input is one (``ctx.xp = floatmath``), on numpy
-    otherwise. The output keeps the op, its inputs (a constant stays a bare number or array)
-    and what forward saved, in its own slots: one object per op.
+
+def _plain_slots(cls) -> bool:
+    """True when every class between the op and Function declares ``__slots__``."""
+    return all("__slots__" in c.__dict__ for c in cls.__mro__[:cls.__mro__.index(Function)])
+
+
+def _elementwise(cls, a, b=_UNARY, kwargs=None):
+    """The output Value of an elementwise op on ``a`` (and ``b``, for a binary op).
+
+    The output Value is made first and passed to the op's ``forward`` as its ``ctx``: what
+    forward saves goes straight into the Value's slots (``_SAVED_SLOTS``). The op
+    runs on Python floats when every input is one (``ctx.xp = floatmath``), on numpy
+    otherwise. A constant input stays a bare number or array.
     """
-    if _mode.special and _mode.anomaly:  # anomaly mode keeps every context, with its checks
-        return _context_node(cls, (a,) if b is None else (a, b), kwargs)
-    if type(a) is Value:
+    if cls._node_class is not Value or _mode.special:  # first use, no_grad, anomaly mode
+        if not _node_class(cls) or _mode.special:
+            return _context_node(cls, (a,) if b is _UNARY else (a, b), kwargs)
+    if type(a) is Value or isinstance(a, Value):
         da = a._data
         ra = a.requires_grad
     else:
         a = da = _constant(a, cls)
         ra = False
-    spare = cls._spare  # contexts of this op that no forward or backward is using
-    ctx = spare.pop() if spare else _new(cls)
+    if b is _UNARY:
+        b, db, rb = None, None, False
+    elif type(b) is Value or isinstance(b, Value):
+        db = b._data
+        rb = b.requires_grad
+    else:
+        b = db = b if type(b) is _float else _constant(b, cls)
+        rb = False
+    v = _new(Value)
     try:
         if b is None:
-            rb = False
-            ctx.needs_input_grad = _NEEDS[ra]
-            ctx.xp = floatmath if type(da) is _float else np
-            out = cls.forward(ctx, da, **kwargs) if kwargs else cls.forward(ctx, da)
+            v.needs_input_grad = _NEEDS[ra]
+            v.xp = floatmath if type(da) is _float else np
+            out = cls.forward(v, da, **kwargs) if kwargs else cls.forward(v, da)
         else:
-            if type(b) is Value:
-                db = b._data
-                rb = b.requires_grad
-            else:
-                b = db = b if type(b) is _float else _constant(b, cls)
-                rb = False
-            ctx.needs_input_grad = _NEEDS2[ra][rb]
-            ctx.xp = floatmath if type(da) is _float and type(db) is _float else np
-            out = cls.forward(ctx, da, db, **kwargs) if kwargs else cls.forward(ctx, da, db)
+            v.needs_input_grad = _NEEDS2[ra][rb]
+            v.xp = floatmath if type(da) is _float and type(db) is _float else np
+            out = cls.forward(v, da, db, **kwargs) if kwargs else cls.forward(v, da, db)
     except (ArithmeticError, ValueError, TypeError, IndexError) as e:
-        out = _forward_after_error(cls, ctx, (da,) if b is None else (da, db), kwargs, e)
+        out = _forward_after_error(cls, v, (da,) if b is None else (da, db), kwargs, e)
+    except AttributeError:  # forward wants more of ctx than a Value has: give it a context
+        cls._node_class = False
+        return _context_node(cls, (a,) if b is None else (a, b), kwargs)
     if type(out) is not _float and (type(out) is not _ndarray or not out.ndim):
         out = _output(out)
-    v = _new(Value)
     v._data = out
     v._grad = v.label = v._c = v._pass = None
     v._id = _next_id()
-    if (ra or rb) and (_mode.special == 0 or _mode.enabled):
+    if ra or rb:
         v.requires_grad = True
         v._op = cls
         v._p0 = a
         v._p1 = b
         v._kw = kwargs
-        cls._pack(ctx, v)  # forward's saved values and needs_input_grad, into v's slots
     else:
         v.requires_grad = False
         v._op = None
-    spare.append(ctx)
     return v
 
 
@@ -639,7 +665,7 @@ def _context_node(cls, args, kwargs):
     like = None
     vals = []
     for x in args:
-        if type(x) is not Value:
+        if not isinstance(x, Value):
             x = _leaf(_constant(x, cls))
         vals.append(x)
         if like is None and type(x._data) is _ndarray and x.dtype.kind == "f":
@@ -671,26 +697,28 @@ def _slot_parents(v) -> tuple:
     """An elementwise node's inputs, in order. A constant, kept bare by the fast path,
     becomes a constant leaf Value here (once: the same Value every time)."""
     p0, p1 = v._p0, v._p1
-    if type(p0) is not Value:
+    if not isinstance(p0, Value):
         p0 = v._p0 = _leaf(p0)
     if p1 is None:
         return (p0,)
-    if type(p1) is not Value:
+    if not isinstance(p1, Value):
         p1 = v._p1 = _leaf(p1)
     return (p0, p1)
 
 
 def _drawing_context(v):
-    """An elementwise node's context for drawings and debuggers (``v.ctx``): constants as
-    leaf Values and saved numbers as numpy values, so that ``local_grad`` gives arrays."""
+    """An elementwise node's context as an object of the op's class, for drawings and
+    debuggers (``v.ctx``): constants as leaf Values and saved numbers as numpy values, so
+    that ``local_grad`` gives arrays."""
     cls = v._op
-    ctx = cls._unpack(v)
+    ctx = _new(cls)
+    for name in cls.saved_names:
+        value = getattr(v, name)
+        setattr(ctx, name, np.float64(value) if type(value) is _float else value)
     ctx.parents = _slot_parents(v)
+    ctx.kwargs = v._kw or NO_KWARGS
+    ctx.needs_input_grad = v.needs_input_grad
     ctx.xp = np
-    for name in cls._saved:
-        value = getattr(ctx, name)
-        if type(value) is _float:
-            setattr(ctx, name, np.float64(value))
     return ctx
 
 
@@ -715,21 +743,26 @@ def backward_order(root: Value) -> list:
     """Every Value that requires grad and that ``root`` depends on, inputs before outputs.
 
     An iterative walk (explicit stack, any depth) collects them; sorting by creation order
-    then gives a topological order, since a Value is always created after its inputs.
+    then gives a topological order, since a Value is always created after its inputs. (The
+    walk's own order is nearly reversed creation order, which sorts in about linear time.)
     """
     if not root.requires_grad:
         return []
     seen = {root}
+    nodes = [root]
     stack = [root]
     while stack:
         node = stack.pop()
         if node._op is not None:
             ctx = node._c
             for p in (node._p0, node._p1) if ctx is None else ctx.parents:
-                if type(p) is Value and p.requires_grad and p not in seen:
+                if (type(p) is Value or isinstance(p, Value)) and p.requires_grad and (
+                        p not in seen):
                     seen.add(p)
+                    nodes.append(p)
                     stack.append(p)
-    return sorted(seen, key=_by_id)
+    nodes.sort(key=_by_id)
+    return nodes
 
 
 def _backward(root: Value, grad):
@@ -740,13 +773,14 @@ def _backward(root: Value, grad):
             "backward: this Value does not require grad (it was made under no_grad, from "
             "constants only, or by detach())")
     root._pass = _seed(root, grad)
-    last_change = _Changes.last
+    last_change, any_hooks = _Changes.last, _Changes.hooks
+    anomaly = _mode.special and _mode.anomaly
     for node in reversed(backward_order(root)):
         g = node._pass  # complete: every consumer of node came later and has passed its part
         if g is None:
             continue
         node._pass = None
-        if _Changes.hooks and getattr(node, "_hooks", None):
+        if any_hooks and getattr(node, "_hooks", None):
             g = _run_hooks(node, g)
         old = node._grad
         if old is None:  # .grad must be an array users can change: copy a broadcast view
@@ -759,28 +793,37 @@ def _backward(root: Value, grad):
         if last_change > node._id and cls.saves_data:
             _check_versions(node)
         ctx = node._c
-        if ctx is None:  # an elementwise node: its context, rebuilt from its slots
-            ctx = cls._unpack(node)
-            cls._spare.append(ctx)  # reused once this backward returns
+        if ctx is None:  # an elementwise node is its own context
+            ctx = node
+            inputs = (node._p0,) if node._p1 is None else (node._p0, node._p1)
+        else:
+            inputs = ctx.parents
         if ctx.xp is floatmath:
             try:
                 grads = cls.backward(ctx, g)
             except (ArithmeticError, ValueError):  # a pole, such as 0 ** -0.5
-                grads = cls.backward(_numpy_context(ctx), np.array(g))
+                grads = cls.backward(_on_numpy(ctx), np.array(g))
         else:
             grads = cls.backward(ctx, np.array(g) if type(g) is _float else g)
         if type(grads) is not tuple:
             grads = (grads,)
-        if len(grads) != len(ctx.parents) or (_mode.special and _mode.anomaly):
-            _check_grads(cls, ctx, node, grads)
-        for p, pg in zip(ctx.parents, grads):
-            if type(p) is Value and p.requires_grad:  # constants: bare numbers, no-grad leaves
+        if len(grads) != len(inputs):
+            raise _wrong_count(cls, grads, inputs)
+        if anomaly:  # (a node made outside anomaly mode is its own ctx: describe its op)
+            _anomaly.check_backward(node.ctx if ctx is node else ctx, node, grads)
+        for p, pg in zip(inputs, grads):
+            if (type(p) is Value or isinstance(p, Value)) and p.requires_grad:  # not a constant
+                if pg is g and type(g) is _ndarray:
+                    pg = g.copy()  # passed on unchanged (+, -): each Value owns its .grad
                 pd = p._data
-                if p._pass is None and type(pg) is type(pd) and (
-                        type(pd) is _float or (pg.shape == pd.shape and pg.dtype == pd.dtype)):
-                    p._pass = pg  # the common case: first arrival, already in p's shape
+                prev = p._pass
+                if type(pg) is _float and type(pd) is _float:  # the scalar path
+                    p._pass = pg if prev is None else prev + pg
+                elif prev is None and type(pg) is _ndarray and type(pd) is _ndarray and (
+                        pg.shape == pd.shape and pg.dtype == pd.dtype):
+                    p._pass = pg  # first arrival, already in p's shape and dtype
                 else:
-                    _send(p, pg, cls, ctx)
+                    _send(p, pg, cls, inputs)
 
 
 def _sum_grads(node, old, g):
@@ -789,19 +832,17 @@ def _sum_grads(node, old, g):
     return total if type(total) is _float else np.asarray(total, dtype=node.dtype)
 
 
-def _check_grads(cls, ctx, node, grads):
-    """One gradient per input (else the op's backward is wrong); in anomaly mode, no NaN."""
-    if len(grads) != len(ctx.parents):
-        raise RuntimeError(f"{cls.op}: backward returned {len(grads)} gradients for "
-                           f"{len(ctx.parents)} inputs ({cls.__name__}.backward must return "
-                           f"one per input, None where an input needs none)")
-    if _mode.special and _mode.anomaly:
-        _anomaly.check_backward(ctx, node, grads)
+def _wrong_count(cls, grads, inputs):
+    return RuntimeError(f"{cls.op}: backward returned {len(grads)} gradients for "
+                        f"{len(inputs)} inputs ({cls.__name__}.backward must return one per "
+                        f"input, None where an input needs none)")
 
 
-def _numpy_context(ctx):
-    """A float-path context rerun with numpy, after Python raised at a pole (0 ** -0.5)."""
-    for name in type(ctx)._saved:
+def _on_numpy(ctx):
+    """A float-path context switched to numpy, after Python raised at a pole (0 ** -0.5):
+    its saved floats become 0-d arrays, so the rerun gives numpy's inf or NaN."""
+    names = ctx._op.saved_names if type(ctx) is Value else _declared_slots(type(ctx))
+    for name in names:
         value = getattr(ctx, name)
         if type(value) is _float:
             setattr(ctx, name, np.array(value))
@@ -823,11 +864,11 @@ def _seed(root: Value, grad):
     return _float(g) if type(d) is _float else g
 
 
-def _send(p, pg, cls, ctx):
+def _send(p, pg, cls, inputs):
     """Add gradient ``pg`` to input ``p``'s pending gradient, summed back to p's shape and
-    cast to its dtype (``cls`` and ``ctx`` name the op and the input in errors)."""
+    cast to its dtype (``cls`` and ``inputs`` name the op and the input in errors)."""
     if pg is None:
-        _missing_gradient(cls, ctx, p)
+        _missing_gradient(cls, inputs, p)
     pd = p._data
     if type(pd) is _float:
         if type(pg) is not _float:
@@ -862,8 +903,8 @@ def _run_hooks(node, g):
     return g
 
 
-def _missing_gradient(cls, ctx, p):
-    i = next(i for i, q in enumerate(ctx.parents) if q is p)
+def _missing_gradient(cls, inputs, p):
+    i = next(i for i, q in enumerate(inputs) if q is p)
     name = f" {p.label!r}" if p.label is not None else ""
     raise RuntimeError(f"{cls.op}: backward returned None for input {i}{name} of shape "
                        f"{p.shape}, which requires grad ({cls.__name__}.backward must return "
@@ -871,9 +912,13 @@ def _missing_gradient(cls, ctx, p):
 
 
 def _check_versions(node):
-    """Raise if an input (or the output) of ``node`` changed after ``node`` was made."""
-    for i, p in enumerate(node.parents):
-        if type(p) is Value and getattr(p, "_version", 0) > node._id:
+    """Raise if an input (or the output) of ``node`` changed after ``node`` was made.
+
+    An elementwise op whose forward saved only ``out`` (tanh, sigmoid, exp, sqrt, relu) does
+    not read its input in backward, so a changed input is fine there, as in PyTorch."""
+    names = getattr(node._op, "saved_names", None) if node._c is None else None
+    for i, p in enumerate(node.parents if names != ("out",) else ()):
+        if isinstance(p, Value) and getattr(p, "_version", 0) > node._id:
             name = f" {p.label!r}" if p.label is not None else ""
             raise RuntimeError(
                 f"{node._op.op}: input {i}{name} of shape {p.shape} was changed after the op "

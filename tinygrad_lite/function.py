@@ -13,16 +13,15 @@ its output, so a graph holds no reference cycles and is freed by reference count
 
 Elementwise ops (``elementwise = True``) write their formulas against ``ctx.xp``: the
 :data:`floatmath` namespace when every input is a Python float (a scalar graph runs on Python
-floats, like micrograd), numpy otherwise. The engine keeps their saved values in the output
-Value itself, so such an op costs one object, and builds the context when backward or a
-drawing needs it: the formulas that run are always the ones in the op's class.
+floats, like micrograd), numpy otherwise. For them the engine passes the output Value itself
+as ``ctx``: a Value subclass made for the op, whose slots are the names the op saves, so the
+op costs one object and its own ``forward`` and ``backward`` are what run, for floats and
+arrays alike. ``value.ctx`` still gives a context object (built on request) for drawings.
 
 ``unbroadcast`` is the one place where a gradient is summed back to its input's shape.
 """
 from __future__ import annotations
 
-import inspect
-import linecache
 import math
 import threading
 from collections.abc import Mapping
@@ -189,11 +188,12 @@ class Function:
     ``ctx.needs_input_grad[i]`` says whether input ``i`` wants a gradient (return None for it
     otherwise, to skip the work).
 
-    Elementwise ops declare ``elementwise = True`` and the names they save in ``__slots__``
-    (at most three, always all set by ``forward``); their formulas use ``ctx.xp`` (numpy, or
-    :data:`floatmath` on Python floats) so that one definition serves scalars and arrays. The
-    engine then stores the saved values in the output Value (one object per op) and, for
-    drawings, derives the local gradient from ``backward`` itself.
+    Elementwise ops (one or two inputs, output of their broadcast shape, a pointwise
+    derivative) declare ``elementwise = True`` and the names they save in ``__slots__``; their
+    formulas use ``ctx.xp`` (numpy, or :data:`floatmath` on Python floats) so that one
+    definition serves scalars and arrays. The engine then passes the output Value as ``ctx``
+    (its class has those slots; in backward read ``ctx.needs_input_grad``, not ``parents``),
+    and drawings derive the local gradient from ``backward`` itself.
 
     Optional, for drawings: ``vjp``, one short description per input of what backward does
     (``"grad @ b.T"``), shown where the local gradient is not an elementwise array.
@@ -212,30 +212,18 @@ class Function:
     elementwise = False  # True: d out / d input is pointwise; saved values fit in the node
     pointwise_inputs: tuple = ()  # inputs (of a non-elementwise op) with a pointwise derivative
     saves_data = True  # False for ops whose backward reads no input data (in-place checks)
-    # set by __init_subclass__ for elementwise ops: the saved names and the generated code that
-    # moves them between a context and the output Value's slots
-    _saved: tuple = ()
-    _pack = None
-    _unpack = None
-    # contexts the engine recycles: an elementwise op's context is needed only while its
-    # forward or backward runs (the node keeps the saved values), so one object per op class
-    # serves every call instead of two allocations per node
-    _spare: list = []
+    # for an elementwise op, the Value subclass whose slots hold what forward saves (the
+    # engine passes the output Value itself as ctx); None until first used, False if the op
+    # cannot have one (it saves names that Value already uses)
+    _node_class = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if not cls.__dict__.get("op"):
             cls.op = cls.__name__.lower()
-        cls._pack = cls._unpack = None
-        if cls.elementwise:
-            names = tuple(n for c in reversed(cls.__mro__) if c is not object
-                          for n in c.__dict__.get("__slots__", ()) if c is not Function)
-            if len(names) <= 3 and "__dict__" not in names:
-                cls._saved = names
-                cls._spare = []
-                cls._pack, cls._unpack = _generate_slot_code(cls, names)
-                if "saves_data" not in cls.__dict__:
-                    cls.saves_data = bool(names)
+        cls._node_class = None  # built by the engine on first use (see engine._node_class)
+        if cls.elementwise and "saves_data" not in cls.__dict__:
+            cls.saves_data = bool(_declared_slots(cls))
 
     @property
     def creation_site(self):
@@ -343,48 +331,10 @@ def _describe(x) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _generate_slot_code(cls, names):
-    """Generate the two small functions that move an elementwise op's saved values between
-    its context and the output Value's slots ``_s0`` .. ``_s2`` (in the order of ``names``).
-
-    For ``Tanh`` (``__slots__ = ("out",)``, one input) they read::
-
-        def pack(ctx, node):          # after forward
-            node._ng = ctx.needs_input_grad
-            node._s0 = ctx.out
-
-        def unpack(node):             # before backward: the context, rebuilt
-            ctx = spare.pop() if spare else new(Tanh)   # a recycled Tanh context
-            ctx.out = node._s0
-            ctx.parents = (node._p0,)
-            ctx.needs_input_grad = node._ng
-            ctx.kwargs = node._kw or no_kwargs
-            ctx.xp = floatmath if type(node._data) is float else np
-            return ctx
-
-    Generated once per op class (so the hot path does no name lookups) and registered with
-    linecache, so a debugger stepping into them shows this source."""
-    n_inputs = sum(1 for p in list(inspect.signature(cls.forward).parameters.values())[1:]
-                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
-    parents = "(node._p0,)" if n_inputs == 1 else "(node._p0, node._p1)"
-    lines = ["def pack(ctx, node):", "    node._ng = ctx.needs_input_grad"]
-    lines += [f"    node._s{i} = ctx.{n}" for i, n in enumerate(names)]
-    lines += ["", "", "def unpack(node):", "    ctx = spare.pop() if spare else new(cls)"]
-    lines += [f"    ctx.{n} = node._s{i}" for i, n in enumerate(names)]
-    lines += [f"    ctx.parents = {parents}", "    ctx.needs_input_grad = node._ng",
-              "    ctx.kwargs = node._kw or no_kwargs",
-              "    ctx.xp = floatmath if type(node._data) is float else np", "    return ctx", ""]
-    source = "\n".join(lines)
-    filename = f"<tinygrad_lite generated: {cls.__qualname__}._pack/_unpack>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    scope = {"new": object.__new__, "cls": cls, "spare": cls._spare, "floatmath": floatmath,
-             "np": np,
-             "no_kwargs": NO_KWARGS}
-    exec(compile(source, filename, "exec"), scope)  # noqa: S102 - our own template, above
-    pack_fn, unpack_fn = scope["pack"], scope["unpack"]
-    pack_fn.__qualname__ = f"{cls.__name__}._pack"
-    unpack_fn.__qualname__ = f"{cls.__name__}._unpack"
-    return staticmethod(pack_fn), staticmethod(unpack_fn)
+def _declared_slots(cls) -> tuple:
+    """The names an op's classes declare in ``__slots__`` (what its forward saves)."""
+    return tuple(n for c in reversed(cls.__mro__) if c is not object and c is not Function
+                 for n in c.__dict__.get("__slots__", ()) if n not in ("__dict__", "__weakref__"))
 
 
 from . import engine as _engine  # noqa: E402  (Function.apply calls into the engine at run time)
