@@ -27,7 +27,9 @@ Changes written straight into the numpy array (``v.data[:] = 0``) are caught onl
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from operator import attrgetter
+from typing import Any
 
 import numpy as np
 
@@ -114,7 +116,12 @@ class Value:
     # stamp of the last change to _data through the library; _hooks, {key: fn} from
     # register_hook.
     __slots__ = ("_data", "_grad", "requires_grad", "label", "_op", "_c", "_p0", "_p1", "_kw",
-                 "_id", "_version", "_pass", "_hooks", "__weakref__") + _CONTEXT_SLOTS
+                 "_id", "_version", "_pass", "_hooks", "__weakref__",
+                 # = _CONTEXT_SLOTS (written out for type checkers)
+                 "out", "a", "b", "x", "p", "slope", "alpha", "lo", "hi", "xp", "needs_input_grad")
+    _hooks: dict[int, Callable] | None
+    _p0: Any  # an input: a Value, or a bare number or array for a constant
+    _p1: Any
 
     def __init__(self, data, requires_grad=True, label=None, dtype=None):
         if isinstance(data, Value):
@@ -257,7 +264,8 @@ class Value:
         if type(d) is _float:
             return d
         if d.size != 1:
-            raise ValueError(f"item: only a one-element Value converts to a number, not shape {d.shape}")
+            raise ValueError(f"item: only a one-element Value converts to a number, not shape "
+                             f"{d.shape}")
         return d.item()
 
     def __float__(self):
@@ -811,7 +819,7 @@ def _backward(root: Value, grad):
             raise _wrong_count(cls, grads, inputs)
         if anomaly:  # (a node made outside anomaly mode is its own ctx: describe its op)
             _anomaly.check_backward(node.ctx if ctx is node else ctx, node, grads)
-        for p, pg in zip(inputs, grads):
+        for p, pg in zip(inputs, grads, strict=False):  # (lengths checked above)
             if (type(p) is Value or isinstance(p, Value)) and p.requires_grad:  # not a constant
                 if pg is g and type(g) is _ndarray:
                     pg = g.copy()  # passed on unchanged (+, -): each Value owns its .grad
@@ -860,7 +868,8 @@ def _seed(root: Value, grad):
         return 1.0 if type(d) is _float else np.ones(d.shape, d.dtype)
     g = np.asarray(grad.data if isinstance(grad, Value) else grad, dtype=root.dtype)
     if g.shape != root.shape:
-        raise ValueError(f"backward: grad of shape {g.shape} does not match the output's shape {root.shape}")
+        raise ValueError(f"backward: grad of shape {g.shape} does not match the output's shape "
+                         f"{root.shape}")
     return _float(g) if type(d) is _float else g
 
 
@@ -932,3 +941,5 @@ def _check_versions(node):
 
 from . import anomaly as _anomaly  # noqa: E402  (it names Values in its messages)
 from . import ops as _ops  # noqa: E402  (the ops need Value defined first)
+
+assert Value.__slots__[-len(_CONTEXT_SLOTS):] == _CONTEXT_SLOTS

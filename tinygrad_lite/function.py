@@ -118,7 +118,8 @@ def unbroadcast(grad: np.ndarray, shape: tuple, op: str = "op") -> np.ndarray:
         return grad
     extra = len(gshape) - len(shape)
     if extra < 0:
-        raise ValueError(f"{op}: gradient of shape {gshape} cannot be summed to input shape {shape}")
+        raise ValueError(
+            f"{op}: gradient of shape {gshape} cannot be summed to input shape {shape}")
     axes = list(range(extra))
     for i, n in enumerate(shape):
         gn = gshape[extra + i]
@@ -207,6 +208,9 @@ class Function:
     __slots__ = ("parents", "kwargs", "needs_input_grad", "xp", "_site", "saved_copies",
                  "__weakref__")
 
+    parents: tuple
+    kwargs: Mapping
+    needs_input_grad: tuple
     op: str = ""  # short name shown in reprs and drawings; defaults to the lowercase class name
     vjp: tuple = ()
     elementwise = False  # True: d out / d input is pointwise; saved values fit in the node
@@ -264,8 +268,8 @@ class Function:
         """Local gradient of the output with respect to input ``i``.
 
         For an elementwise op (or an input in ``pointwise_inputs``), an array: backward's own
-        formula applied to an upstream gradient of 1. Otherwise a short description of the vector-Jacobian
-        product (``vjp``)."""
+        formula applied to an upstream gradient of 1. Otherwise a short description of the
+        vector-Jacobian product (``vjp``)."""
         if self.elementwise or i in self.pointwise_inputs:
             g = np.asarray(self._backward_all(np.ones(()))[i], dtype=np.float64)
             if self.elementwise:  # in the output's shape, as the drawing's edges are

@@ -188,7 +188,7 @@ class MaxPool2d(Function):
         else:
             dxp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=grad_out.dtype)
         views = _windows(dxp, kh, kw, sh, sw, ho, wo)
-        for win, (_, _, view) in zip(ctx.winners, views):
+        for win, (_, _, view) in zip(ctx.winners, views, strict=True):
             if tiled:
                 np.multiply(grad_out, win, out=view)
             else:

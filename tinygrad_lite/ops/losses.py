@@ -23,8 +23,8 @@ def check_labels(op, y, n, c):
         raise TypeError(f"{op}: labels must be integers, got dtype {y.dtype}; "
                         f"convert with y.astype(np.int64)")
     if y.shape != (n,):
-        raise ValueError(f"{op}: labels of shape {y.shape} do not match scores of shape ({n}, {c}); "
-                         f"expected ({n},)")
+        raise ValueError(f"{op}: labels of shape {y.shape} do not match scores of shape "
+                         f"({n}, {c}); expected ({n},)")
     if n and (y.min() < 0 or y.max() >= c):
         bad = y[(y < 0) | (y >= c)][0]
         raise LabelError(f"{op}: label {bad} is out of range for {c} classes (expected 0..{c - 1})")

@@ -64,14 +64,14 @@ class BatchNorm(Function):
                 momentum=0.1, eps=1e-5):
         op = BatchNorm.op
         x3 = _channel_view(x, op)  # (N, C, L)
-        n, c, l = x3.shape
+        n, c, length = x3.shape
         for name, p in (("gamma", gamma), ("beta", beta)):
             if p.shape != (c,):
                 raise ValueError(f"{op}: {name} of shape {p.shape} does not match the {c} "
                                  f"channels of input {x.shape}; expected ({c},)")
         rm = _stat_array(running_mean, "running_mean", c, op)
         rv = _stat_array(running_var, "running_var", c, op)
-        count = n * l  # values per channel
+        count = n * length  # values per channel
         new_rm = new_rv = None
         if training:
             if count <= 1:

@@ -36,7 +36,8 @@ class Transpose(Function):
 
     @staticmethod
     def forward(ctx, x, *, axes=None):
-        if axes is not None and sorted(int(a) % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+        if axes is not None and (
+                sorted(int(a) % max(x.ndim, 1) for a in axes) != list(range(x.ndim))):
             raise ValueError(f"transpose: axes {tuple(axes)} are not a permutation of the "
                              f"{x.ndim} axes of shape {x.shape}")
         ctx.axes = axes
