@@ -304,7 +304,12 @@ class Function:
     def __repr__(self):
         parts = []
         for p in getattr(self, "parents", ()):
-            name = p.label if p.label is not None else (p.op or "leaf")
+            if p.label is not None:
+                name = repr(p.label)
+            elif p.op:
+                name = f"({p.op})"
+            else:
+                name = "leaf" if p.requires_grad else "const"
             parts.append(f"{name} {_describe(p.data)}")
         saved = [f"{n}={_describe(getattr(self, n))}" for n in _saved_names(self)]
         text = f"<{type(self).__name__} op={self.op!r} inputs=({', '.join(parts)})"
