@@ -6,8 +6,8 @@ overwritten instead of accumulated, a wrong unbroadcast axis, an off-by-one kink
 ``>=``), a gradient skipped because another input needs none, tie handling, a dtype drop.
 Ids read ``area-what``; ``kind`` groups them.
 
-Written against the one-definition engine ("Engine: one definition per op", ec03e12, with
-the recycled elementwise contexts of cff75b5):
+Written against the one-definition engine ("Engine: one definition per op", ec03e12; as of
+ae90de0 an elementwise op's output Value is its own context):
 each op's ``backward`` serves every path (Python floats through ``ctx.xp = floatmath``,
 arrays through numpy); ``engine.py`` builds elementwise nodes (saved values in the output
 Value's slots) and context nodes, and runs one backward loop with ``_send`` accumulating each
@@ -254,11 +254,10 @@ m("eng-needs-table", ENG, "skipped gradient",
   "_NEEDS2 = (((False, False), (False, False)), ((True, False), (True, True)))")
 m("eng-needs-swapped", ENG, "skipped gradient",
   "elementwise node: needs_input_grad of a and b swapped",
-  "ctx.needs_input_grad = _NEEDS2[ra][rb]", "ctx.needs_input_grad = _NEEDS2[rb][ra]")
+  "needs_input_grad = _NEEDS2[ra][rb]", "needs_input_grad = _NEEDS2[rb][ra]")
 m("eng-elementwise-requires", ENG, "skipped gradient",
   "elementwise node: the output requires grad only when a does",
-  "if (ra or rb) and (_mode.special == 0 or _mode.enabled):",
-  "if ra and (_mode.special == 0 or _mode.enabled):")
+  "    if ra or rb:\n        v.requires_grad = True", "    if ra:\n        v.requires_grad = True")
 m("eng-context-needs", ENG, "skipped gradient",
   "context node: needs_input_grad in reverse order",
   "ctx.needs_input_grad = tuple(v.requires_grad for v in vals)",
@@ -269,14 +268,15 @@ m("eng-context-requires", ENG, "skipped gradient",
 m("eng-context-scalar-dtype", ENG, "dtype drop",
   "context node: a float64 scalar input that requires grad takes the arrays' dtype",
   "dtype=_f64 if v.requires_grad else (like or _f64))", "dtype=like or _f64)")
-m("eng-order-unsorted", ENG, "wrong order", "backward_order: set order, not creation order",
-  "return sorted(seen, key=_by_id)", "return list(seen)")
+m("eng-order-unsorted", ENG, "wrong order", "backward_order: walk order, not creation order",
+  "nodes.sort(key=_by_id)", "pass")
 m("eng-order-first-input", ENG, "skipped gradient", "backward_order walks only input 0",
   "for p in (node._p0, node._p1) if ctx is None else ctx.parents:",
   "for p in (node._p0,) if ctx is None else ctx.parents[:1]:")
 m("eng-backward-first-input", ENG, "skipped gradient",
   "backward: only input 0 receives its gradient",
-  "for p, pg in zip(ctx.parents, grads):", "for p, pg in zip(ctx.parents[:1], grads):")
+  "for p, pg in zip(inputs, grads, strict=False):",
+  "for p, pg in zip(inputs[:1], grads, strict=False):")
 m("eng-grad-overwrite", ENG, "overwrite",
   "backward: .grad overwritten, not accumulated, across backward calls",
   "node._grad = _sum_grads(node, old, g)", "node._grad = g")
@@ -303,19 +303,27 @@ m("eng-run-backward-array-g", ENG, "dtype drop",
   "grads = cls.backward(ctx, np.array(g) if type(g) is _float else g)",
   "grads = cls.backward(ctx, g)")
 m("eng-first-arrival-overwrite", ENG, "overwrite",
-  "backward: a later arrival in p's shape overwrites the pending gradient (inline path)",
-  "if p._pass is None and type(pg) is type(pd) and (",
-  "if type(pg) is type(pd) and (")
+  "backward: a later array arrival in p's shape overwrites the pending gradient",
+  "elif prev is None and type(pg) is _ndarray and type(pd) is _ndarray and (",
+  "elif type(pg) is _ndarray and type(pd) is _ndarray and (")
 m("eng-first-arrival-shape", ENG, "wrong axis",
-  "backward: the inline path skips the shape check (no unbroadcast)",
-  "(pg.shape == pd.shape and pg.dtype == pd.dtype)", "(pg.dtype == pd.dtype)")
+  "backward: the first-arrival path skips the shape check (no unbroadcast)",
+  "pg.shape == pd.shape and pg.dtype == pd.dtype):", "pg.dtype == pd.dtype):")
 m("eng-first-arrival-dtype", ENG, "dtype drop",
-  "backward: the inline path skips the dtype check (no cast to the input's dtype)",
-  "(pg.shape == pd.shape and pg.dtype == pd.dtype)", "(pg.shape == pd.shape)")
+  "backward: the first-arrival path skips the dtype check (no cast to the input's dtype)",
+  "pg.shape == pd.shape and pg.dtype == pd.dtype):", "pg.shape == pd.shape):")
 m("eng-grad-read-only", ENG, "overwrite",
   "backward: a broadcast view becomes .grad as it is (read-only, shared)",
   "node._grad = g.copy() if type(g) is _ndarray and not g.flags.writeable else g",
   "node._grad = g")
-m("unpack-parents-swapped", FN, "wrong formula",
-  "generated unpack: a two-input elementwise node's inputs in reverse order",
-  'else "(node._p0, node._p1)"', 'else "(node._p1, node._p0)"')
+m("eng-inputs-swapped", ENG, "wrong formula",
+  "backward: a two-input elementwise node's inputs in reverse order",
+  "inputs = (node._p0,) if node._p1 is None else (node._p0, node._p1)",
+  "inputs = (node._p0,) if node._p1 is None else (node._p1, node._p0)")
+m("eng-scalar-overwrite", ENG, "overwrite",
+  "backward: on the scalar path a second consumer's gradient overwrites the first's",
+  "p._pass = pg if prev is None else prev + pg", "p._pass = pg")
+m("eng-pass-through-shared", ENG, "overwrite",
+  "backward: a gradient passed on unchanged (+, -) is shared with the input's .grad",
+  "if pg is g and type(g) is _ndarray:\n                    pg = g.copy()",
+  "if False:\n                    pg = g.copy()")
