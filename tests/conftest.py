@@ -4,6 +4,8 @@ HYPOTHESIS_PROFILE=ci (the default) keeps examples few and deadlines off, since 
 machines time unevenly; HYPOTHESIS_PROFILE=thorough runs many more examples locally.
 """
 import os
+import shutil
+import tempfile
 
 try:  # plots render off-screen in tests
     import matplotlib
@@ -12,6 +14,7 @@ try:  # plots render off-screen in tests
 except ImportError:  # the viz extra is not installed
     pass
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 try:  # one BLAS thread: small matrices on a shared 2-core machine run 4-5x faster this way
@@ -30,3 +33,34 @@ settings.register_profile(
 )
 settings.register_profile("thorough", max_examples=500, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# -- a real browser, for the pages viz writes (animations, explorers) --------------------------
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium through selenium, as users open the pages (one per test module)."""
+    if not CHROMIUM:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI: .ci/install-browser.sh installs it")
+        pytest.skip("chromium is not installed (bash .ci/install-browser.sh installs it)")
+    assert CHROMEDRIVER, "chromium without chromedriver: apt-get install chromium-driver"
+    from selenium import webdriver  # the dev extra
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    opts = Options()
+    opts.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="tgl-chromium-")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                f"--user-data-dir={profile}", "--window-size=1400,1000"):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)

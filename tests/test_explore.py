@@ -3,9 +3,6 @@
 Small nets, few steps: each test takes a second or two. They may skip only outside CI when
 chromium is not installed.
 """
-import os
-import shutil
-import tempfile
 import time
 
 import numpy as np
@@ -17,34 +14,8 @@ import tinygrad_lite.functional as F  # noqa: E402
 import viz  # noqa: E402
 from tinygrad_lite import nn, optim  # noqa: E402
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
+# `browser`: headless Chromium through selenium, a fixture in conftest.py
 HIGH_LR = 3.0  # too high: units of the second ReLU layer die within a few steps
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is required in CI: .ci/install-browser.sh installs it")
-        pytest.skip("chromium is not installed (bash .ci/install-browser.sh installs it)")
-    assert CHROMEDRIVER, "chromium without chromedriver: apt-get install chromium-driver"
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    opts = Options()
-    opts.binary_location = CHROMIUM
-    profile = tempfile.mkdtemp(prefix="tgl-chromium-")
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                f"--user-data-dir={profile}", "--window-size=1400,900"):
-        opts.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
 
 
 def relu_run(lr, steps=8, seed=0):

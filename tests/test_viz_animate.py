@@ -3,10 +3,8 @@
 The browser test drives Debian's chromium through Selenium and chromedriver (installed by
 .ci/install-browser.sh). It may skip only outside CI when chromium is not installed.
 """
-import os
 import re
 import shutil
-import tempfile
 
 import numpy as np
 import pytest
@@ -187,33 +185,7 @@ def test_step_repr_is_a_few_lines_of_summaries():
 
 
 # -- in a real browser ----------------------------------------------------------------------
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is required in CI: .ci/install-browser.sh installs it")
-        pytest.skip("chromium is not installed (bash .ci/install-browser.sh installs it)")
-    assert CHROMEDRIVER, "chromium without chromedriver: apt-get install chromium-driver"
-    from selenium import webdriver  # the dev extra; .ci/install-browser.sh installs it too
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    opts = Options()
-    opts.binary_location = CHROMIUM
-    profile = tempfile.mkdtemp(prefix="tgl-chromium-")
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                f"--user-data-dir={profile}", "--window-size=1400,1000"):
-        opts.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+# `browser`: headless Chromium through selenium, a fixture in conftest.py
 
 
 def _visible(driver, node_id, prefix):
