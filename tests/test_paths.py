@@ -29,6 +29,7 @@ from test_ops import CASES, INT_INPUTS, Case, _sigmoid, unary
 
 import tinygrad_lite.functional as F
 from tinygrad_lite import Value, no_grad
+from tinygrad_lite.engine import backward_order
 from tinygrad_lite.gradcheck import numerical_grad
 from tinygrad_lite.testing import arrays
 
@@ -516,21 +517,34 @@ def test_mixed_precision_operands_keep_their_own_dtype(op, order):
     np.testing.assert_allclose(b.grad, b64.grad, rtol=1e-6)
 
 
-@pytest.mark.parametrize("expr", ["a+b", "a-b", "reuse"])
+OWNERSHIP_CASES = {
+    "a+b": lambda a, b: a + b,
+    "a-b": lambda a, b: a - b,
+    "reuse": lambda a, b: a + a * 1.0,
+    "reshape": lambda a, b: (a.reshape(3, 1) * 2.0).reshape(3) + b,  # backward: views of g
+    "transpose": lambda a, b: (a.reshape(1, 3).T * 2.0).T.reshape(3) - b,
+    "flatten": lambda a, b: a.reshape(1, 3).flatten() + b.reshape(3, 1).flatten(),
+}
+
+
+@pytest.mark.parametrize("expr", list(OWNERSHIP_CASES))
 def test_each_value_owns_its_gradient_array(expr):
     """Changing one Value's .grad in place (clipping, weight decay written as p.grad += ...)
-    must not change another Value's: no two Values share a gradient array."""
+    must not change another Value's: no two Values share a gradient array, also where an
+    op's backward passes its gradient on unchanged (+, -) or as a view of it (reshape, .T)."""
     a, b = Value(np.ones(3)), Value(np.full(3, 2.0))
-    c = {"a+b": lambda: a + b, "a-b": lambda: a - b, "reuse": lambda: a + a * 1.0}[expr]()
+    c = OWNERSHIP_CASES[expr](a, b)
     c.backward(np.ones(3))
-    grads = [v.grad for v in (a, b, c) if v.grad is not None]
+    grads = [v.grad for v in backward_order(c)]
+    assert len(grads) >= 3 and all(g is not None for g in grads)
     before = [g.copy() for g in grads]
     for i, g in enumerate(grads):
         for h in grads[i + 1:]:
             assert not np.shares_memory(g, h), f"{expr}: two Values share one gradient array"
-    grads[0] *= 10.0
-    for g, old in zip(grads[1:], before[1:], strict=True):
-        np.testing.assert_array_equal(g, old)
+    for i, g in enumerate(grads):
+        g *= 10.0
+        for h, old in zip(grads[i + 1:], before[i + 1:], strict=True):
+            np.testing.assert_array_equal(h, old)
 
 
 def test_float64_scalar_that_requires_grad_stays_float64_beside_float32_arrays():

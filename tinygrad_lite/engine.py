@@ -800,12 +800,7 @@ def _backward(root: Value, grad):
             continue
         if last_change > node._id and cls.saves_data:
             _check_versions(node)
-        ctx = node._c
-        if ctx is None:  # an elementwise node is its own context
-            ctx = node
-            inputs = (node._p0,) if node._p1 is None else (node._p0, node._p1)
-        else:
-            inputs = ctx.parents
+        ctx = node._c or node  # an elementwise node is its own context
         if ctx.xp is floatmath:
             try:
                 grads = cls.backward(ctx, g)
@@ -813,25 +808,57 @@ def _backward(root: Value, grad):
                 grads = cls.backward(_on_numpy(ctx), np.array(g))
         else:
             grads = cls.backward(ctx, np.array(g) if type(g) is _float else g)
-        if type(grads) is not tuple:
-            grads = (grads,)
-        if len(grads) != len(inputs):
-            raise _wrong_count(cls, grads, inputs)
-        if anomaly:  # (a node made outside anomaly mode is its own ctx: describe its op)
-            _anomaly.check_backward(node.ctx if ctx is node else ctx, node, grads)
-        for p, pg in zip(inputs, grads, strict=False):  # (lengths checked above)
-            if (type(p) is Value or isinstance(p, Value)) and p.requires_grad:  # not a constant
-                if pg is g and type(g) is _ndarray:
-                    pg = g.copy()  # passed on unchanged (+, -): each Value owns its .grad
-                pd = p._data
-                prev = p._pass
-                if type(pg) is _float and type(pd) is _float:  # the scalar path
-                    p._pass = pg if prev is None else prev + pg
-                elif prev is None and type(pg) is _ndarray and type(pd) is _ndarray and (
-                        pg.shape == pd.shape and pg.dtype == pd.dtype):
-                    p._pass = pg  # first arrival, already in p's shape and dtype
+        if anomaly:
+            _anomaly.check_backward(node.ctx, node, grads if type(grads) is tuple else (grads,))
+        if ctx is not node:  # a context object: any number of inputs
+            _send_all(node, ctx.parents, grads, g)
+            continue
+        # An elementwise node: inputs _p0 and _p1 (None for a unary op), written out, since
+        # on a scalar graph a loop over them costs more than the rest of the step.
+        p = node._p0
+        if node._p1 is None:
+            pg = _one_gradient(cls, grads, node)
+        else:
+            pg, pg1 = _two_gradients(cls, grads, node)
+            p1 = node._p1
+            if type(p1) is Value and p1.requires_grad:
+                if type(pg1) is _float and type(p1._data) is _float:  # Python floats
+                    prev = p1._pass
+                    p1._pass = pg1 if prev is None else prev + pg1
                 else:
-                    _send(p, pg, cls, inputs)
+                    _send(p1, pg1, node, g)
+        if type(p) is Value and p.requires_grad:
+            if type(pg) is _float and type(p._data) is _float:
+                prev = p._pass
+                p._pass = pg if prev is None else prev + pg
+            else:
+                _send(p, pg, node, g)
+
+
+def _one_gradient(cls, grads, node):
+    """A unary op's gradient: backward returns it bare (or as a 1-tuple)."""
+    if type(grads) is tuple:
+        if len(grads) != 1:
+            raise _wrong_count(cls, grads, _slot_parents(node))
+        return grads[0]
+    return grads
+
+
+def _two_gradients(cls, grads, node):
+    if type(grads) is not tuple or len(grads) != 2:
+        raise _wrong_count(cls, grads if type(grads) is tuple else (grads,), _slot_parents(node))
+    return grads
+
+
+def _send_all(node, inputs, grads, g):
+    """Pass a context node's gradients on to its inputs."""
+    if type(grads) is not tuple:
+        grads = (grads,)
+    if len(grads) != len(inputs):
+        raise _wrong_count(node._op, grads, inputs)
+    for p, pg in zip(inputs, grads, strict=True):
+        if p.requires_grad:
+            _send(p, pg, node, g)
 
 
 def _sum_grads(node, old, g):
@@ -873,30 +900,30 @@ def _seed(root: Value, grad):
     return _float(g) if type(d) is _float else g
 
 
-def _send(p, pg, cls, inputs):
-    """Add gradient ``pg`` to input ``p``'s pending gradient, summed back to p's shape and
-    cast to its dtype (``cls`` and ``inputs`` name the op and the input in errors)."""
-    if pg is None:
-        _missing_gradient(cls, inputs, p)
+def _send(p, pg, node, g):
+    """Add gradient ``pg`` (from ``node``, whose own gradient is ``g``) to input ``p``'s
+    pending gradient, summed back to p's shape and cast to its dtype."""
     pd = p._data
     if type(pd) is _float:
         if type(pg) is not _float:
+            if pg is None:
+                _missing_gradient(node, p)
             pg = np.asarray(pg)
             pg = _float(pg.sum() if pg.ndim else pg)
-    else:
+    elif type(pg) is not _ndarray or pg.shape != pd.shape or pg.dtype != pd.dtype:
+        if pg is None:
+            _missing_gradient(node, p)
         if type(pg) is not _ndarray:
             pg = np.asarray(pg, dtype=pd.dtype)
         if pg.shape != pd.shape:
-            pg = unbroadcast(pg, pd.shape, cls.op)
+            pg = unbroadcast(pg, pd.shape, node._op.op)
         if pg.dtype != pd.dtype:
             pg = pg.astype(pd.dtype)
+    elif pg is g or (pg.base is not None and type(g) is _ndarray and (
+            pg.base is g or pg.base is g.base)):
+        pg = pg.copy()  # g itself (+, -) or a view of it (reshape): each Value owns its .grad
     prev = p._pass
-    if prev is None:
-        p._pass = pg
-    elif type(prev) is _float and type(pg) is not _float:
-        p._pass = pg + prev
-    else:
-        p._pass = prev + pg
+    p._pass = pg if prev is None else prev + pg
 
 
 def _run_hooks(node, g):
@@ -912,8 +939,9 @@ def _run_hooks(node, g):
     return g
 
 
-def _missing_gradient(cls, inputs, p):
-    i = next(i for i, q in enumerate(inputs) if q is p)
+def _missing_gradient(node, p):
+    cls = node._op
+    i = next(i for i, q in enumerate(node.parents) if q is p)
     name = f" {p.label!r}" if p.label is not None else ""
     raise RuntimeError(f"{cls.op}: backward returned None for input {i}{name} of shape "
                        f"{p.shape}, which requires grad ({cls.__name__}.backward must return "
