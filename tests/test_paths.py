@@ -598,3 +598,21 @@ def test_graphs_in_several_threads_get_their_own_gradients(path):
     finally:
         sys.setswitchinterval(old)
     assert not wrong, f"{len(wrong)} of 4 threads got wrong gradients, first: {wrong[0]}"
+
+
+class Param(Value):
+    """A user's subclass of Value (a tagged parameter): the engine must treat it as a Value."""
+
+    __slots__ = ()
+
+
+@pytest.mark.parametrize("kind", ["scalar", "array"])
+def test_a_value_subclass_gets_its_gradient_on_every_path(kind):
+    data = 1.5 if kind == "scalar" else np.array([1.5, -0.5, 2.0])
+    w, x = Param(data), Param(data)
+    out = (w * x + w).tanh() * 2.0 - x  # binary, unary, constants, a Value used twice
+    (out if kind == "scalar" else out.sum()).backward()
+    wd, xd = np.asarray(data), np.asarray(data)
+    t = np.tanh(wd * xd + wd)
+    np.testing.assert_allclose(w.grad, 2.0 * (1 - t ** 2) * (xd + 1))
+    np.testing.assert_allclose(x.grad, 2.0 * (1 - t ** 2) * wd - 1)

@@ -71,10 +71,13 @@ def _storage(arr):
     return _float(arr) if arr.ndim == 0 and arr.dtype == _f64 else arr
 
 
-# What the built-in elementwise ops save (their __slots__), plus the context attributes the
-# engine sets: an elementwise op's output Value has these slots, so it can be the op's ctx.
-_SAVED_SLOTS = ("out", "a", "b", "x", "p", "slope", "alpha", "lo", "hi")
-_CONTEXT_SLOTS = _SAVED_SLOTS + ("xp", "needs_input_grad")
+# An elementwise op's output Value is the op's ctx. What the built-in elementwise ops save
+# (the names in their __slots__) lives in three slots of Value, _s0 to _s2: each name is
+# another name for one of them (the same slot descriptor, so ``ctx.out`` costs what a slot
+# read costs), chosen so that no op saves two names that share a slot.
+_SAVED_AT = {"x": "_s0", "a": "_s0", "out": "_s1", "p": "_s1", "slope": "_s1", "lo": "_s1",
+             "b": "_s2", "alpha": "_s2", "hi": "_s2"}
+_CONTEXT_SLOTS = ("_s0", "_s1", "_s2", "xp", "needs_input_grad")  # and the engine's two
 
 
 class RemovableHandle:
@@ -109,8 +112,8 @@ class Value:
     # _data: a Python float (float64 scalar) or an ndarray; _grad: likewise, or None.
     # _op: the op class (None for a leaf). _c: the kept context, or None.
     # An elementwise node is its own op's ctx: its inputs in _p0, _p1 (a number or array
-    # constant stays bare), _kw its keyword arguments, and _CONTEXT_SLOTS for what forward
-    # saves and the context attributes forward and backward read.
+    # constant stays bare), _kw its keyword arguments, _s0 to _s2 what forward saved (under
+    # the names of _SAVED_AT) and the context attributes xp and needs_input_grad.
     # _id: creation order, so sorting by it is a topological order of any graph.
     # _pass: the gradient pending during a backward pass. Set only when used: _version, the
     # stamp of the last change to _data through the library; _hooks, {key: fn} from
@@ -118,7 +121,7 @@ class Value:
     __slots__ = ("_data", "_grad", "requires_grad", "label", "_op", "_c", "_p0", "_p1", "_kw",
                  "_id", "_version", "_pass", "_hooks", "__weakref__",
                  # = _CONTEXT_SLOTS (written out for type checkers)
-                 "out", "a", "b", "x", "p", "slope", "alpha", "lo", "hi", "xp", "needs_input_grad")
+                 "_s0", "_s1", "_s2", "xp", "needs_input_grad")
     _hooks: dict[int, Callable] | None
     _p0: Any  # an input: a Value, or a bare number or array for a constant
     _p1: Any
@@ -361,28 +364,28 @@ class Value:
 
     # -- operators -------------------------------------------------------------------------
     def __add__(self, other):
-        return _elementwise(_ops.Add, self, other)
+        return _add(self, other)
 
     def __radd__(self, other):
-        return _elementwise(_ops.Add, other, self)
+        return _add(other, self)
 
     def __sub__(self, other):
-        return _elementwise(_ops.Sub, self, other)
+        return _sub(self, other)
 
     def __rsub__(self, other):
-        return _elementwise(_ops.Sub, other, self)
+        return _sub(other, self)
 
     def __mul__(self, other):
-        return _elementwise(_ops.Mul, self, other)
+        return _mul(self, other)
 
     def __rmul__(self, other):
-        return _elementwise(_ops.Mul, other, self)
+        return _mul(other, self)
 
     def __truediv__(self, other):
-        return _elementwise(_ops.Div, self, other)
+        return _div(self, other)
 
     def __rtruediv__(self, other):
-        return _elementwise(_ops.Div, other, self)
+        return _div(other, self)
 
     def __pow__(self, p):
         if isinstance(p, Value):
@@ -394,7 +397,7 @@ class Value:
             p = p.item()
         if not isinstance(p, (int, float, np.integer, np.floating)):
             raise TypeError(f"pow: the exponent must be a number, got {type(p).__name__}")
-        return _elementwise(_ops.Pow, self, kwargs={"p": p})
+        return _pow(self, kwargs={"p": p})
 
     def __rpow__(self, base):
         """``c ** x`` for a constant positive base c: exp(x * ln c)."""
@@ -404,7 +407,7 @@ class Value:
         return (self * np.log(b)).exp()
 
     def __neg__(self):
-        return _elementwise(_ops.Neg, self)
+        return _neg(self)
 
     def __matmul__(self, other):
         return apply(_ops.MatMul, (self, other))
@@ -460,34 +463,34 @@ class Value:
         return apply(_ops.Max, (self,), {"axis": axis, "keepdims": keepdims})
 
     def exp(self):
-        return _elementwise(_ops.Exp, self)
+        return _exp(self)
 
     def log(self):
-        return _elementwise(_ops.Log, self)
+        return _log(self)
 
     def sqrt(self):
-        return _elementwise(_ops.Sqrt, self)
+        return _sqrt(self)
 
     def abs(self):
-        return _elementwise(_ops.Abs, self)
+        return _abs(self)
 
     def clip(self, lo=None, hi=None):
-        return _elementwise(_ops.Clip, self, kwargs={"lo": lo, "hi": hi})
+        return _clip(self, kwargs={"lo": lo, "hi": hi})
 
     def sigmoid(self):
-        return _elementwise(_ops.Sigmoid, self)
+        return _sigmoid(self)
 
     def tanh(self):
-        return _elementwise(_ops.Tanh, self)
+        return _tanh(self)
 
     def relu(self):
-        return _elementwise(_ops.ReLU, self)
+        return _relu(self)
 
     def leaky_relu(self, slope=0.01):
-        return _elementwise(_ops.LeakyReLU, self, kwargs={"slope": slope})
+        return _leaky_relu(self, kwargs={"slope": slope})
 
     def elu(self, alpha=1.0):
-        return _elementwise(_ops.ELU, self, kwargs={"alpha": alpha})
+        return _elu(self, kwargs={"alpha": alpha})
 
 
 def _raw(x):
@@ -557,87 +560,99 @@ _NEEDS2 = (((False, False), (False, True)), ((True, False), (True, True)))
 def apply(cls, args, kwargs=None):
     """Run op ``cls`` on ``args`` (Values, arrays, numbers) and return the output Value.
 
-    This is ``Function.apply``: elementwise ops with one or two inputs take
-    :func:`_elementwise`, every other op :func:`_context_node`.
+    This is ``Function.apply``: elementwise ops with one or two inputs take their builder
+    (:func:`_elementwise_builder`), every other op :func:`_context_node`.
     """
     if cls.elementwise and 1 <= len(args) <= 2:
-        return _elementwise(cls, args[0], args[1] if len(args) == 2 else _UNARY, kwargs)
+        build = _builder(cls)
+        if build:
+            return build(args[0], args[1] if len(args) == 2 else _UNARY, kwargs)
     return _context_node(cls, args, kwargs)
 
 
-def _node_class(cls):
-    """Value, if elementwise op ``cls`` can use its output Value as ``ctx`` (everything its
-    forward saves has a slot in Value: ``_SAVED_SLOTS``); False otherwise. Decided once per
-    op class; an op that cannot runs with a context object of its own (``_context_node``)."""
-    node_class = cls.__dict__.get("_node_class")
-    if node_class is None:
-        names = _declared_slots(cls)
-        fits = set(names) <= set(_SAVED_SLOTS) and _plain_slots(cls)
-        node_class = cls._node_class = Value if fits else False
-        cls.saved_names = names
-    return node_class
+def _builder(cls):
+    """Elementwise op ``cls``'s builder (made on first use, kept as ``cls._build``), or
+    False if the op cannot use its output Value as ``ctx``."""
+    build = cls.__dict__.get("_build")
+    if build is None:
+        build = cls._build = _elementwise_builder(cls) if _fits_in_value(cls) else False
+    return build
 
 
-def _plain_slots(cls) -> bool:
-    """True when every class between the op and Function declares ``__slots__``."""
-    return all("__slots__" in c.__dict__ for c in cls.__mro__[:cls.__mro__.index(Function)])
+def _fits_in_value(cls) -> bool:
+    """True if elementwise op ``cls`` can use its output Value as ``ctx``: everything its
+    forward saves has a slot in Value, no two names sharing one (``_SAVED_AT``)."""
+    names = cls.saved_names = _declared_slots(cls)
+    plain = all("__slots__" in c.__dict__ for c in cls.__mro__[:cls.__mro__.index(Function)])
+    return (plain and set(names) <= set(_SAVED_AT)
+            and len({_SAVED_AT[n] for n in names}) == len(names))
 
 
-def _elementwise(cls, a, b=_UNARY, kwargs=None):
-    """The output Value of an elementwise op on ``a`` (and ``b``, for a binary op).
+def _elementwise_builder(cls):
+    """The function that builds the output Value of elementwise op ``cls``: ``build(a)`` for
+    a unary op, ``build(a, b)`` for a binary one (``Value.__mul__`` calls ``_mul(self,
+    other)``). One definition for every elementwise op; each op gets its own copy of the
+    function, with its ``forward`` bound, so that calling it costs no lookup."""
+    forward = cls.forward
 
-    The output Value is made first and passed to the op's ``forward`` as its ``ctx``: what
-    forward saves goes straight into the Value's slots (``_SAVED_SLOTS``). The op
-    runs on Python floats when every input is one (``ctx.xp = floatmath``), on numpy
-    otherwise. A constant input stays a bare number or array.
-    """
-    if cls._node_class is not Value or _mode.special:  # first use, no_grad, anomaly mode
-        if not _node_class(cls) or _mode.special:
+    def build(a, b=_UNARY, kwargs=None):
+        """The output Value of ``cls`` on ``a`` (and ``b``, for a binary op).
+
+        The output Value is made first and passed to the op's ``forward`` as its ``ctx``:
+        what forward saves goes straight into the Value's slots (``_SAVED_AT``). The op runs
+        on Python floats when every input is one (``ctx.xp = floatmath``), on numpy
+        otherwise. A constant input stays a bare number or array.
+        """
+        if _mode.special:  # no_grad or anomaly mode: the general path
             return _context_node(cls, (a,) if b is _UNARY else (a, b), kwargs)
-    if type(a) is Value or isinstance(a, Value):
-        da = a._data
-        ra = a.requires_grad
-    else:
-        a = da = _constant(a, cls)
-        ra = False
-    if b is _UNARY:
-        b, db, rb = None, None, False
-    elif type(b) is Value or isinstance(b, Value):
-        db = b._data
-        rb = b.requires_grad
-    else:
-        b = db = b if type(b) is _float else _constant(b, cls)
-        rb = False
-    v = _new(Value)
-    try:
-        if b is None:
-            v.needs_input_grad = _NEEDS[ra]
-            v.xp = floatmath if type(da) is _float else np
-            out = cls.forward(v, da, **kwargs) if kwargs else cls.forward(v, da)
+        if type(a) is Value or isinstance(a, Value):
+            da = a._data
+            ra = a.requires_grad
         else:
-            v.needs_input_grad = _NEEDS2[ra][rb]
-            v.xp = floatmath if type(da) is _float and type(db) is _float else np
-            out = cls.forward(v, da, db, **kwargs) if kwargs else cls.forward(v, da, db)
-    except (ArithmeticError, ValueError, TypeError, IndexError) as e:
-        out = _forward_after_error(cls, v, (da,) if b is None else (da, db), kwargs, e)
-    except AttributeError:  # forward wants more of ctx than a Value has: give it a context
-        cls._node_class = False
-        return _context_node(cls, (a,) if b is None else (a, b), kwargs)
-    if type(out) is not _float and (type(out) is not _ndarray or not out.ndim):
-        out = _output(out)
-    v._data = out
-    v._grad = v.label = v._c = v._pass = None
-    v._id = _next_id()
-    if ra or rb:
-        v.requires_grad = True
-        v._op = cls
-        v._p0 = a
-        v._p1 = b
-        v._kw = kwargs
-    else:
-        v.requires_grad = False
-        v._op = None
-    return v
+            a = da = _constant(a, cls)
+            ra = False
+        if b is _UNARY:
+            b = db = None
+            rb = False
+        elif type(b) is Value or isinstance(b, Value):
+            db = b._data
+            rb = b.requires_grad
+        else:
+            b = db = b if type(b) is _float else _constant(b, cls)
+            rb = False
+        v = _new(Value)
+        try:
+            if b is None:
+                v.needs_input_grad = _NEEDS[ra]
+                v.xp = floatmath if type(da) is _float else np
+                out = forward(v, da, **kwargs) if kwargs else forward(v, da)
+            else:
+                v.needs_input_grad = _NEEDS2[ra][rb]
+                v.xp = floatmath if type(da) is _float and type(db) is _float else np
+                out = forward(v, da, db, **kwargs) if kwargs else forward(v, da, db)
+        except (ArithmeticError, ValueError, TypeError, IndexError) as e:
+            out = _forward_after_error(cls, v, (da,) if b is None else (da, db), kwargs, e)
+        except AttributeError:  # forward wants more of ctx than a Value has: give it a context
+            cls._build = False
+            return _context_node(cls, (a,) if b is None else (a, b), kwargs)
+        if type(out) is not _float and (type(out) is not _ndarray or not out.ndim):
+            out = _output(out)
+        v._data = out
+        v._grad = v.label = v._c = v._pass = None
+        v._id = _next_id()
+        if ra or rb:
+            v.requires_grad = True
+            v._op = cls
+            v._p0 = a
+            v._p1 = b
+            v._kw = kwargs
+        else:
+            v.requires_grad = False
+            v._op = None
+        return v
+
+    build.__qualname__ = f"_elementwise_builder.<{cls.__name__}>.build"
+    return build
 
 
 def _forward_after_error(cls, ctx, inputs, kwargs, error):
@@ -761,14 +776,25 @@ def backward_order(root: Value) -> list:
     stack = [root]
     while stack:
         node = stack.pop()
-        if node._op is not None:
-            ctx = node._c
-            for p in (node._p0, node._p1) if ctx is None else ctx.parents:
-                if (type(p) is Value or isinstance(p, Value)) and p.requires_grad and (
-                        p not in seen):
-                    seen.add(p)
-                    nodes.append(p)
-                    stack.append(p)
+        if node._op is None:
+            continue
+        if node._c is None:  # an elementwise node: inputs _p0 and _p1, written out (speed)
+            p, p1 = node._p0, node._p1
+            if (type(p) is Value or isinstance(p, Value)) and p.requires_grad and p not in seen:
+                seen.add(p)
+                nodes.append(p)
+                stack.append(p)
+            if (type(p1) is Value or isinstance(p1, Value)) and p1.requires_grad and (
+                    p1 not in seen):
+                seen.add(p1)
+                nodes.append(p1)
+                stack.append(p1)
+            continue
+        for p in node._c.parents:
+            if p.requires_grad and p not in seen:
+                seen.add(p)
+                nodes.append(p)
+                stack.append(p)
     nodes.sort(key=_by_id)
     return nodes
 
@@ -815,19 +841,23 @@ def _backward(root: Value, grad):
             continue
         # An elementwise node: inputs _p0 and _p1 (None for a unary op), written out, since
         # on a scalar graph a loop over them costs more than the rest of the step.
-        p = node._p0
-        if node._p1 is None:
-            pg = _one_gradient(cls, grads, node)
+        p, p1 = node._p0, node._p1
+        if p1 is None:
+            pg = grads if type(grads) is not tuple else _only_gradient(cls, grads, node)
         else:
-            pg, pg1 = _two_gradients(cls, grads, node)
-            p1 = node._p1
-            if type(p1) is Value and p1.requires_grad:
+            if type(grads) is not tuple:  # (unpacking an array would give its rows)
+                raise _wrong_count(cls, grads, node)
+            try:
+                pg, pg1 = grads
+            except ValueError:
+                raise _wrong_count(cls, grads, node) from None
+            if (type(p1) is Value or isinstance(p1, Value)) and p1.requires_grad:
                 if type(pg1) is _float and type(p1._data) is _float:  # Python floats
                     prev = p1._pass
                     p1._pass = pg1 if prev is None else prev + pg1
                 else:
                     _send(p1, pg1, node, g)
-        if type(p) is Value and p.requires_grad:
+        if (type(p) is Value or isinstance(p, Value)) and p.requires_grad:
             if type(pg) is _float and type(p._data) is _float:
                 prev = p._pass
                 p._pass = pg if prev is None else prev + pg
@@ -835,19 +865,11 @@ def _backward(root: Value, grad):
                 _send(p, pg, node, g)
 
 
-def _one_gradient(cls, grads, node):
-    """A unary op's gradient: backward returns it bare (or as a 1-tuple)."""
-    if type(grads) is tuple:
-        if len(grads) != 1:
-            raise _wrong_count(cls, grads, _slot_parents(node))
-        return grads[0]
-    return grads
-
-
-def _two_gradients(cls, grads, node):
-    if type(grads) is not tuple or len(grads) != 2:
-        raise _wrong_count(cls, grads if type(grads) is tuple else (grads,), _slot_parents(node))
-    return grads
+def _only_gradient(cls, grads, node):
+    """A unary op's gradient, returned as a 1-tuple rather than bare."""
+    if len(grads) != 1:
+        raise _wrong_count(cls, grads, node)
+    return grads[0]
 
 
 def _send_all(node, inputs, grads, g):
@@ -855,7 +877,7 @@ def _send_all(node, inputs, grads, g):
     if type(grads) is not tuple:
         grads = (grads,)
     if len(grads) != len(inputs):
-        raise _wrong_count(node._op, grads, inputs)
+        raise _wrong_count(node._op, grads, node)
     for p, pg in zip(inputs, grads, strict=True):
         if p.requires_grad:
             _send(p, pg, node, g)
@@ -867,10 +889,11 @@ def _sum_grads(node, old, g):
     return total if type(total) is _float else np.asarray(total, dtype=node.dtype)
 
 
-def _wrong_count(cls, grads, inputs):
-    return RuntimeError(f"{cls.op}: backward returned {len(grads)} gradients for "
-                        f"{len(inputs)} inputs ({cls.__name__}.backward must return one per "
-                        f"input, None where an input needs none)")
+def _wrong_count(cls, grads, node):
+    n = len(grads) if type(grads) is tuple else 1
+    return RuntimeError(f"{cls.op}: backward returned {n} gradients for {len(node.parents)} "
+                        f"inputs ({cls.__name__}.backward must return one per input, None "
+                        f"where an input needs none)")
 
 
 def _on_numpy(ctx):
@@ -970,4 +993,12 @@ def _check_versions(node):
 from . import anomaly as _anomaly  # noqa: E402  (it names Values in its messages)
 from . import ops as _ops  # noqa: E402  (the ops need Value defined first)
 
+# the builders Value's operators and methods call (``Mul.apply`` uses the same one)
+(_add, _sub, _mul, _div, _pow, _neg, _exp, _log, _sqrt, _abs, _clip, _sigmoid, _tanh, _relu,
+ _leaky_relu, _elu) = (_builder(op) for op in (
+    _ops.Add, _ops.Sub, _ops.Mul, _ops.Div, _ops.Pow, _ops.Neg, _ops.Exp, _ops.Log, _ops.Sqrt,
+    _ops.Abs, _ops.Clip, _ops.Sigmoid, _ops.Tanh, _ops.ReLU, _ops.LeakyReLU, _ops.ELU))
+
 assert Value.__slots__[-len(_CONTEXT_SLOTS):] == _CONTEXT_SLOTS
+for _name, _slot in _SAVED_AT.items():
+    setattr(Value, _name, Value.__dict__[_slot])

@@ -216,16 +216,16 @@ class Function:
     elementwise = False  # True: d out / d input is pointwise; saved values fit in the node
     pointwise_inputs: tuple = ()  # inputs (of a non-elementwise op) with a pointwise derivative
     saves_data = True  # False for ops whose backward reads no input data (in-place checks)
-    # for an elementwise op, the Value subclass whose slots hold what forward saves (the
-    # engine passes the output Value itself as ctx); None until first used, False if the op
-    # cannot have one (it saves names that Value already uses)
-    _node_class = None
+    # for an elementwise op, the engine's function that builds its output Value (which is
+    # also its ctx); None until first used, False if the op cannot use its output Value as
+    # ctx (it saves names Value has no slot for)
+    _build = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if not cls.__dict__.get("op"):
             cls.op = cls.__name__.lower()
-        cls._node_class = None  # built by the engine on first use (see engine._node_class)
+        cls._build = None  # made by the engine on first use (see engine._builder)
         if cls.elementwise and "saves_data" not in cls.__dict__:
             cls.saves_data = bool(_declared_slots(cls))
 
