@@ -616,3 +616,16 @@ def test_a_value_subclass_gets_its_gradient_on_every_path(kind):
     t = np.tanh(wd * xd + wd)
     np.testing.assert_allclose(w.grad, 2.0 * (1 - t ** 2) * (xd + 1))
     np.testing.assert_allclose(x.grad, 2.0 * (1 - t ** 2) * wd - 1)
+
+
+def test_a_hook_that_returns_nothing_keeps_gradients_owned():
+    """A hook on a node whose gradient another Value shares (+ passes it on unchanged) must
+    not undo the sharing bookkeeping: both .grad arrays stay independent."""
+    a = Value(np.ones(3))
+    h = a * 2.0
+    c = h + 1.0  # c's gradient passes to h unchanged
+    h.register_hook(lambda g: None)
+    c.backward(np.ones(3))
+    assert not np.shares_memory(h.grad, c.grad)
+    h.grad[:] = 7.0
+    np.testing.assert_array_equal(c.grad, np.ones(3))

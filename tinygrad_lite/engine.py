@@ -49,6 +49,9 @@ class _Changes:
 
     last = 0
     hooks = 0  # how many hooks are registered on any Value (backward looks only if some are)
+    # whether a subclass of Value exists: until one does, ``type(p) is Value`` tells a Value
+    # from a constant, and graph walks skip the slower isinstance()
+    subclassed = False
 
 
 def _to_array(data, dtype=None, who="Value"):
@@ -78,6 +81,19 @@ def _storage(arr):
 _SAVED_AT = {"x": "_s0", "a": "_s0", "out": "_s1", "p": "_s1", "slope": "_s1", "lo": "_s1",
              "b": "_s2", "alpha": "_s2", "hi": "_s2"}
 _CONTEXT_SLOTS = ("_s0", "_s1", "_s2", "xp", "needs_input_grad")  # and the engine's two
+
+
+class _Shared:
+    """A gradient array that two Values hold: backward passed it on unchanged (as ``+``
+    does) or as a view (as ``reshape`` does), so it is both the op's output gradient and
+    its input's. It stands in their ``_grad`` (or pending gradient) until read: the ``grad``
+    property then copies it, so each Value's ``.grad`` is its own array, and no copy is made
+    for gradients nobody reads."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array):
+        self.array = array
 
 
 class RemovableHandle:
@@ -126,6 +142,10 @@ class Value:
     _p0: Any  # an input: a Value, or a bare number or array for a constant
     _p1: Any
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _Changes.subclassed = True
+
     def __init__(self, data, requires_grad=True, label=None, dtype=None):
         if isinstance(data, Value):
             data = data.data
@@ -170,6 +190,10 @@ class Value:
         g = self._grad
         if type(g) is _float:
             g = self._grad = np.array(g)
+        elif type(g) is _Shared:  # .grad must be an array of its own (see _Shared)
+            g = self._grad = g.array.copy()
+        elif g is not None and not g.flags.writeable:  # a broadcast view, as backward left it
+            g = self._grad = g.copy()  # .grad must be an array users can change
         return g
 
     @grad.setter
@@ -308,6 +332,8 @@ class Value:
         if not self.is_leaf:
             parts.append(f"op={self.op!r}")
         d, g = self._data, self._grad
+        if type(g) is _Shared:
+            g = g.array
         if self.size == 1 and self.ndim == 0:
             parts.append(f"data={float(d):.6g}")
             parts.append("grad=None" if g is None else f"grad={float(g):.6g}")
@@ -774,17 +800,19 @@ def backward_order(root: Value) -> list:
     seen = {root}
     nodes = [root]
     stack = [root]
+    sub = _Changes.subclassed
     while stack:
         node = stack.pop()
         if node._op is None:
             continue
         if node._c is None:  # an elementwise node: inputs _p0 and _p1, written out (speed)
             p, p1 = node._p0, node._p1
-            if (type(p) is Value or isinstance(p, Value)) and p.requires_grad and p not in seen:
+            if (type(p) is Value or sub and isinstance(p, Value)) and p.requires_grad and (
+                    p not in seen):
                 seen.add(p)
                 nodes.append(p)
                 stack.append(p)
-            if (type(p1) is Value or isinstance(p1, Value)) and p1.requires_grad and (
+            if (type(p1) is Value or sub and isinstance(p1, Value)) and p1.requires_grad and (
                     p1 not in seen):
                 seen.add(p1)
                 nodes.append(p1)
@@ -807,20 +835,20 @@ def _backward(root: Value, grad):
             "backward: this Value does not require grad (it was made under no_grad, from "
             "constants only, or by detach())")
     root._pass = _seed(root, grad)
-    last_change, any_hooks = _Changes.last, _Changes.hooks
+    last_change, any_hooks, sub = _Changes.last, _Changes.hooks, _Changes.subclassed
     anomaly = _mode.special and _mode.anomaly
     for node in reversed(backward_order(root)):
-        g = node._pass  # complete: every consumer of node came later and has passed its part
-        if g is None:
+        pending = node._pass  # complete: every consumer came later and has passed its part
+        if pending is None:
             continue
         node._pass = None
+        g = pending.array if type(pending) is _Shared else pending
         if any_hooks and getattr(node, "_hooks", None):
-            g = _run_hooks(node, g)
+            hooked = _run_hooks(node, g)
+            if hooked is not g:  # a hook returned a new gradient
+                g = pending = hooked
         old = node._grad
-        if old is None:  # .grad must be an array users can change: copy a broadcast view
-            node._grad = g.copy() if type(g) is _ndarray and not g.flags.writeable else g
-        else:
-            node._grad = _sum_grads(node, old, g)
+        node._grad = pending if old is None else _sum_grads(node, old, g)
         cls = node._op
         if cls is None:  # a leaf
             continue
@@ -851,16 +879,26 @@ def _backward(root: Value, grad):
                 pg, pg1 = grads
             except ValueError:
                 raise _wrong_count(cls, grads, node) from None
-            if (type(p1) is Value or isinstance(p1, Value)) and p1.requires_grad:
-                if type(pg1) is _float and type(p1._data) is _float:  # Python floats
+            if (type(p1) is Value or sub and isinstance(p1, Value)) and p1.requires_grad:
+                d = p1._data
+                if type(pg1) is _float and type(d) is _float:  # Python floats: add up
                     prev = p1._pass
                     p1._pass = pg1 if prev is None else prev + pg1
+                elif (type(pg1) is _ndarray and type(d) is _ndarray and p1._pass is None
+                        and pg1.base is None and pg1.shape == d.shape and pg1.dtype is d.dtype):
+                    # an array in p1's shape and dtype, the first to come; g itself (from
+                    # +, -) is shared with this node's .grad (see _Shared)
+                    p1._pass = pg1 if pg1 is not g else _share(node, g)
                 else:
-                    _send(p1, pg1, node, g)
-        if (type(p) is Value or isinstance(p, Value)) and p.requires_grad:
-            if type(pg) is _float and type(p._data) is _float:
+                    _send(p1, pg1, node, g)  # (the general case)
+        if (type(p) is Value or sub and isinstance(p, Value)) and p.requires_grad:
+            d = p._data
+            if type(pg) is _float and type(d) is _float:
                 prev = p._pass
                 p._pass = pg if prev is None else prev + pg
+            elif (type(pg) is _ndarray and type(d) is _ndarray and p._pass is None
+                    and pg.base is None and pg.shape == d.shape and pg.dtype is d.dtype):
+                p._pass = pg if pg is not g else _share(node, g)
             else:
                 _send(p, pg, node, g)
 
@@ -885,7 +923,7 @@ def _send_all(node, inputs, grads, g):
 
 def _sum_grads(node, old, g):
     """``.grad`` of a node reached again by a later backward call: old + new, in its dtype."""
-    total = old + g
+    total = (old.array if type(old) is _Shared else old) + g
     return total if type(total) is _float else np.asarray(total, dtype=node.dtype)
 
 
@@ -933,7 +971,8 @@ def _send(p, pg, node, g):
                 _missing_gradient(node, p)
             pg = np.asarray(pg)
             pg = _float(pg.sum() if pg.ndim else pg)
-    elif type(pg) is not _ndarray or pg.shape != pd.shape or pg.dtype != pd.dtype:
+    elif type(pg) is not _ndarray or pg.shape != pd.shape or (
+            pg.dtype is not pd.dtype and pg.dtype != pd.dtype):
         if pg is None:
             _missing_gradient(node, p)
         if type(pg) is not _ndarray:
@@ -943,10 +982,22 @@ def _send(p, pg, node, g):
         if pg.dtype != pd.dtype:
             pg = pg.astype(pd.dtype)
     elif pg is g or (pg.base is not None and type(g) is _ndarray and (
-            pg.base is g or pg.base is g.base)):
-        pg = pg.copy()  # g itself (+, -) or a view of it (reshape): each Value owns its .grad
+            pg.base is g or pg.base is g.base)):  # g itself (+, -) or a view of it (reshape)
+        pg = _share(node, g, pg)
     prev = p._pass
-    p._pass = pg if prev is None else prev + pg
+    if prev is None:
+        p._pass = pg
+    else:  # a sum is a new array, shared by nobody
+        p._pass = (prev.array if type(prev) is _Shared else prev) + (
+            pg.array if type(pg) is _Shared else pg)
+
+
+def _share(node, g, pg=None):
+    """Gradient ``pg`` (g itself, or a view of it) for an input of ``node``, whose own
+    gradient is ``g``: both marked as shared, so that reading either's .grad copies it."""
+    if node._grad is g:
+        node._grad = _Shared(g)
+    return _Shared(g if pg is None else pg)
 
 
 def _run_hooks(node, g):
