@@ -92,9 +92,6 @@ class _Shared:
 
     __slots__ = ("array",)
 
-    def __init__(self, array):
-        self.array = array
-
 
 class RemovableHandle:
     """What ``Value.register_hook`` returns: ``handle.remove()`` unregisters the hook."""
@@ -884,8 +881,9 @@ def _backward(root: Value, grad):
                 if type(pg1) is _float and type(d) is _float:  # Python floats: add up
                     prev = p1._pass
                     p1._pass = pg1 if prev is None else prev + pg1
-                elif (type(pg1) is _ndarray and type(d) is _ndarray and p1._pass is None
-                        and pg1.base is None and pg1.shape == d.shape and pg1.dtype is d.dtype):
+                elif (p1._pass is None and type(pg1) is _ndarray and pg1.base is None
+                        and type(d) is _ndarray and pg1.shape == d.shape
+                        and pg1.dtype is d.dtype):
                     # an array in p1's shape and dtype, the first to come; g itself (from
                     # +, -) is shared with this node's .grad (see _Shared)
                     p1._pass = pg1 if pg1 is not g else _share(node, g)
@@ -896,8 +894,8 @@ def _backward(root: Value, grad):
             if type(pg) is _float and type(d) is _float:
                 prev = p._pass
                 p._pass = pg if prev is None else prev + pg
-            elif (type(pg) is _ndarray and type(d) is _ndarray and p._pass is None
-                    and pg.base is None and pg.shape == d.shape and pg.dtype is d.dtype):
+            elif (p._pass is None and type(pg) is _ndarray and pg.base is None
+                    and type(d) is _ndarray and pg.shape == d.shape and pg.dtype is d.dtype):
                 p._pass = pg if pg is not g else _share(node, g)
             else:
                 _send(p, pg, node, g)
@@ -993,11 +991,17 @@ def _send(p, pg, node, g):
 
 
 def _share(node, g, pg=None):
-    """Gradient ``pg`` (g itself, or a view of it) for an input of ``node``, whose own
-    gradient is ``g``: both marked as shared, so that reading either's .grad copies it."""
-    if node._grad is g:
-        node._grad = _Shared(g)
-    return _Shared(g if pg is None else pg)
+    """Gradient ``pg`` (g itself by default, or a view of it) for an input of ``node``, whose
+    own gradient is ``g``, marked as shared with node's .grad (see _Shared)."""
+    own = node._grad
+    if own is g:  # node's .grad: marked too, with the same mark when pg is g
+        own = node._grad = _new(_Shared)
+        own.array = g
+    if pg is None and type(own) is _Shared and own.array is g:
+        return own
+    shared = _new(_Shared)
+    shared.array = g if pg is None else pg
+    return shared
 
 
 def _run_hooks(node, g):
