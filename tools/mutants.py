@@ -7,7 +7,9 @@ overwritten instead of accumulated, a wrong unbroadcast axis, an off-by-one kink
 Ids read ``area-what``; ``kind`` groups them.
 
 Written against the one-definition engine ("Engine: one definition per op", ec03e12; as of
-ae90de0 an elementwise op's output Value is its own context):
+ae90de0 an elementwise op's output Value is its own context; the engine entries re-targeted
+after the speed work that followed, which wrote the backward loop out for _p0/_p1 and marks
+gradients passed on unchanged as shared (``_Shared``) instead of copying them):
 each op's ``backward`` serves every path (Python floats through ``ctx.xp = floatmath``,
 arrays through numpy); ``engine.py`` builds elementwise nodes (saved values in the output
 Value's slots) and context nodes, and runs one backward loop with ``_send`` accumulating each
@@ -257,7 +259,8 @@ m("eng-needs-swapped", ENG, "skipped gradient",
   "needs_input_grad = _NEEDS2[ra][rb]", "needs_input_grad = _NEEDS2[rb][ra]")
 m("eng-elementwise-requires", ENG, "skipped gradient",
   "elementwise node: the output requires grad only when a does",
-  "    if ra or rb:\n        v.requires_grad = True", "    if ra:\n        v.requires_grad = True")
+  "        if ra or rb:\n            v.requires_grad = True",
+  "        if ra:\n            v.requires_grad = True")
 m("eng-context-needs", ENG, "skipped gradient",
   "context node: needs_input_grad in reverse order",
   "ctx.needs_input_grad = tuple(v.requires_grad for v in vals)",
@@ -270,25 +273,35 @@ m("eng-context-scalar-dtype", ENG, "dtype drop",
   "dtype=_f64 if v.requires_grad else (like or _f64))", "dtype=like or _f64)")
 m("eng-order-unsorted", ENG, "wrong order", "backward_order: walk order, not creation order",
   "nodes.sort(key=_by_id)", "pass")
-m("eng-order-first-input", ENG, "skipped gradient", "backward_order walks only input 0",
-  "for p in (node._p0, node._p1) if ctx is None else ctx.parents:",
-  "for p in (node._p0,) if ctx is None else ctx.parents[:1]:")
+m("eng-order-first-input", ENG, "skipped gradient",
+  "backward_order walks only input 0 of an elementwise node",
+  "if (type(p1) is Value or sub and isinstance(p1, Value)) and p1.requires_grad and (",
+  "if False and (")
 m("eng-backward-first-input", ENG, "skipped gradient",
-  "backward: only input 0 receives its gradient",
-  "for p, pg in zip(inputs, grads, strict=False):",
-  "for p, pg in zip(inputs[:1], grads, strict=False):")
+  "backward: only input 0 of an elementwise node receives its gradient",
+  "if (type(p1) is Value or sub and isinstance(p1, Value)) and p1.requires_grad:\n",
+  "if False:\n")
+m("eng-context-first-input", ENG, "skipped gradient",
+  "backward: only input 0 of a context node receives its gradient",
+  "for p, pg in zip(inputs, grads, strict=True):",
+  "for p, pg in zip(inputs[:1], grads[:1], strict=True):")
 m("eng-grad-overwrite", ENG, "overwrite",
   "backward: .grad overwritten, not accumulated, across backward calls",
-  "node._grad = _sum_grads(node, old, g)", "node._grad = g")
+  "node._grad = pending if old is None else _sum_grads(node, old, g)", "node._grad = pending")
 m("eng-send-overwrite", ENG, "overwrite",
   "_send: a second consumer's gradient overwrites the pending one",
-  "    else:\n        p._pass = prev + pg", "    else:\n        p._pass = pg")
-m("eng-send-float-overwrite", ENG, "overwrite",
-  "_send: an array gradient overwrites a pending float one",
-  "p._pass = pg + prev", "p._pass = pg")
+  "        p._pass = (prev.array if type(prev) is _Shared else prev) + (\n"
+  "            pg.array if type(pg) is _Shared else pg)",
+  "        p._pass = pg")
+m("eng-shared-read-no-copy", ENG, "overwrite",
+  "a gradient shared by two Values (+ passed it on) is not copied when .grad reads it",
+  "g = self._grad = g.array.copy()", "g = self._grad = g.array")
+m("eng-share-node-unmarked", ENG, "overwrite",
+  "a pass-through marks the input's gradient as shared but not the node's own .grad",
+  "    if own is g:  # node's .grad", "    if False:  # node's .grad")
 m("eng-send-no-unbroadcast", ENG, "wrong axis", "_send does not sum a broadcast gradient back",
-  "if pg.shape != pd.shape:\n            pg = unbroadcast(pg, pd.shape, cls.op)",
-  "if False:\n            pg = unbroadcast(pg, pd.shape, cls.op)")
+  "if pg.shape != pd.shape:\n            pg = unbroadcast(pg, pd.shape, node._op.op)",
+  "if False:\n            pg = unbroadcast(pg, pd.shape, node._op.op)")
 m("eng-send-dtype-drop", ENG, "dtype drop", "_send keeps the gradient's dtype, not the input's",
   "if pg.dtype != pd.dtype:\n            pg = pg.astype(pd.dtype)",
   "if False:\n            pg = pg.astype(pd.dtype)")
@@ -304,26 +317,25 @@ m("eng-run-backward-array-g", ENG, "dtype drop",
   "grads = cls.backward(ctx, g)")
 m("eng-first-arrival-overwrite", ENG, "overwrite",
   "backward: a later array arrival in p's shape overwrites the pending gradient",
-  "elif prev is None and type(pg) is _ndarray and type(pd) is _ndarray and (",
-  "elif type(pg) is _ndarray and type(pd) is _ndarray and (")
+  "elif (p._pass is None and type(pg) is _ndarray and pg.base is None",
+  "elif (type(pg) is _ndarray and pg.base is None")
 m("eng-first-arrival-shape", ENG, "wrong axis",
   "backward: the first-arrival path skips the shape check (no unbroadcast)",
-  "pg.shape == pd.shape and pg.dtype == pd.dtype):", "pg.dtype == pd.dtype):")
+  "and type(d) is _ndarray and pg.shape == d.shape and pg.dtype is d.dtype):",
+  "and type(d) is _ndarray and pg.dtype is d.dtype):")
 m("eng-first-arrival-dtype", ENG, "dtype drop",
   "backward: the first-arrival path skips the dtype check (no cast to the input's dtype)",
-  "pg.shape == pd.shape and pg.dtype == pd.dtype):", "pg.shape == pd.shape):")
+  "and type(d) is _ndarray and pg.shape == d.shape and pg.dtype is d.dtype):",
+  "and type(d) is _ndarray and pg.shape == d.shape):")
 m("eng-grad-read-only", ENG, "overwrite",
-  "backward: a broadcast view becomes .grad as it is (read-only, shared)",
-  "node._grad = g.copy() if type(g) is _ndarray and not g.flags.writeable else g",
-  "node._grad = g")
+  "a broadcast view left as .grad by backward is returned as it is (read-only, shared)",
+  "elif g is not None and not g.flags.writeable:", "elif False:")
 m("eng-inputs-swapped", ENG, "wrong formula",
-  "backward: a two-input elementwise node's inputs in reverse order",
-  "inputs = (node._p0,) if node._p1 is None else (node._p0, node._p1)",
-  "inputs = (node._p0,) if node._p1 is None else (node._p1, node._p0)")
+  "backward: a two-input elementwise node's gradients go to the inputs in reverse order",
+  "                pg, pg1 = grads", "                pg1, pg = grads")
 m("eng-scalar-overwrite", ENG, "overwrite",
   "backward: on the scalar path a second consumer's gradient overwrites the first's",
   "p._pass = pg if prev is None else prev + pg", "p._pass = pg")
 m("eng-pass-through-shared", ENG, "overwrite",
-  "backward: a gradient passed on unchanged (+, -) is shared with the input's .grad",
-  "if pg is g and type(g) is _ndarray:\n                    pg = g.copy()",
-  "if False:\n                    pg = g.copy()")
+  "backward: a gradient passed on unchanged (+, -) is shared with the input's .grad, unmarked",
+  "p._pass = pg if pg is not g else _share(node, g)", "p._pass = pg")
