@@ -9,12 +9,18 @@ How the engine stays fast without a second copy of any formula:
 * Scalars of dtype float64 are kept as Python floats, and elementwise ops run their one
   ``forward``/``backward`` on them with ``ctx.xp = floatmath`` (Python's math), as micrograd
   does; ``.data`` and ``.grad`` turn them into 0-d arrays when read, so this never shows.
-* An elementwise op's output Value keeps the op class, its inputs and up to three saved values
-  in its own slots: one object per op and no reference cycle, so a graph is freed by
-  reference counting alone and the garbage collector has little to scan. The context is
-  rebuilt from those slots (by code generated per op class) when backward, a drawing or a
-  debugger needs it, and the op's own ``backward`` runs on it.
-* Every other op keeps its context in the output Value.
+* An elementwise op's output Value is the op's ``ctx``: it keeps the op class, its inputs and
+  what forward saved in its own slots (three of them, under the names the ops use, see
+  ``_SAVED_AT``). One object per op and no reference cycle, so a graph is freed by reference
+  counting alone and the garbage collector has little to scan. The op's own ``forward`` and
+  ``backward`` run on it; ``value.ctx`` builds a context object only when a drawing or a
+  debugger asks for one.
+* Each elementwise op gets its own copy of the one node builder (:func:`_elementwise_builder`,
+  a closure with the op's ``forward`` bound), so building a node looks nothing up.
+* Every other op keeps its context object in the output Value.
+* The backward loop handles an elementwise node's two inputs written out, not in a loop, and
+  a gradient that ``+`` passes on unchanged is marked as shared (``_Shared``) instead of
+  copied: each Value's ``.grad`` is still its own array, copied only if someone reads it.
 
 Every graph walk is iterative: a chain a million ops deep backpropagates without recursion.
 
@@ -44,7 +50,7 @@ _f64 = np.dtype(np.float64)
 _new = object.__new__
 
 
-class _Changes:
+class _State:
     """The stamp of the most recent data change made through the library (0: none yet)."""
 
     last = 0
@@ -105,7 +111,7 @@ class RemovableHandle:
         hooks = getattr(self._value, "_hooks", None)
         if hooks and self._key in hooks:
             del hooks[self._key]
-            _Changes.hooks -= 1
+            _State.hooks -= 1
 
 
 class Value:
@@ -141,7 +147,7 @@ class Value:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        _Changes.subclassed = True
+        _State.subclassed = True
 
     def __init__(self, data, requires_grad=True, label=None, dtype=None):
         if isinstance(data, Value):
@@ -180,7 +186,7 @@ class Value:
     def _mark_changed(self):
         """Record that this Value's data changed (the data setter and optimizers call it), so
         that a backward through an op that saved the old data raises instead of being wrong."""
-        self._version = _Changes.last = _next_id()
+        self._version = _State.last = _next_id()
 
     @property
     def grad(self):
@@ -279,7 +285,7 @@ class Value:
             hooks = self._hooks = {}
         key = _next_id()
         hooks[key] = fn
-        _Changes.hooks += 1
+        _State.hooks += 1
         return RemovableHandle(self, key)
 
     # -- conversions -----------------------------------------------------------------------
@@ -797,7 +803,7 @@ def backward_order(root: Value) -> list:
     seen = {root}
     nodes = [root]
     stack = [root]
-    sub = _Changes.subclassed
+    sub = _State.subclassed
     while stack:
         node = stack.pop()
         if node._op is None:
@@ -832,7 +838,7 @@ def _backward(root: Value, grad):
             "backward: this Value does not require grad (it was made under no_grad, from "
             "constants only, or by detach())")
     root._pass = _seed(root, grad)
-    last_change, any_hooks, sub = _Changes.last, _Changes.hooks, _Changes.subclassed
+    last_change, any_hooks, sub = _State.last, _State.hooks, _State.subclassed
     anomaly = _mode.special and _mode.anomaly
     for node in reversed(backward_order(root)):
         pending = node._pass  # complete: every consumer came later and has passed its part

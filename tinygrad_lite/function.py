@@ -14,9 +14,9 @@ its output, so a graph holds no reference cycles and is freed by reference count
 Elementwise ops (``elementwise = True``) write their formulas against ``ctx.xp``: the
 :data:`floatmath` namespace when every input is a Python float (a scalar graph runs on Python
 floats, like micrograd), numpy otherwise. For them the engine passes the output Value itself
-as ``ctx``: a Value subclass made for the op, whose slots are the names the op saves, so the
-op costs one object and its own ``forward`` and ``backward`` are what run, for floats and
-arrays alike. ``value.ctx`` still gives a context object (built on request) for drawings.
+as ``ctx`` (Value has slots for the names the built-in ops save), so the op costs one object
+and its own ``forward`` and ``backward`` are what run, for floats and arrays alike.
+``value.ctx`` still gives a context object (built on request) for drawings.
 
 ``unbroadcast`` is the one place where a gradient is summed back to its input's shape.
 """

@@ -73,8 +73,9 @@ def _values_in(obj) -> tuple:
     return tuple(out)
 
 
-def param_names(params, model) -> dict[int, str]:
-    """id(Value) -> dotted name, from a dict, a Module or a ModuleTrace."""
+def param_names(params, model, who: str = "draw_graph") -> dict[int, str]:
+    """id(Value) -> dotted name, from a dict, a Module or a ModuleTrace (``who`` names the
+    caller in the error for anything else)."""
     names: dict[int, str] = {}
     for src in (model, params):
         if src is None:
@@ -84,7 +85,7 @@ def param_names(params, model) -> dict[int, str]:
         elif isinstance(src, dict):
             items = src.items()
         else:
-            raise TypeError(f"draw_graph: params must be a dict of name -> Value or a Module, "
+            raise TypeError(f"{who}: params must be a dict of name -> Value or a Module, "
                             f"not {type(src).__name__}")
         for name, v in items:
             names.setdefault(id(v), str(name))

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .info import SATURATION  # saturated: local gradient |f'| below it (0.01, as everywhere)
+from .modules import param_names
 
 __all__ = ["Recorder", "NodeMeta", "EdgeMeta", "NODE_STATS", "EDGE_STATS"]
 
@@ -334,20 +335,7 @@ class Recorder:
             es.pad(EDGE_STATS, n)
 
     def _names(self) -> dict:
-        names: dict[int, str] = {}
-        for src in (self.model, self._params):
-            if src is None:
-                continue
-            if hasattr(src, "named_parameters"):
-                items = src.named_parameters()
-            elif isinstance(src, dict):
-                items = src.items()
-            else:
-                raise TypeError(f"Recorder: params must be a dict of name -> Value or a Module, "
-                                f"not {type(src).__name__}")
-            for name, v in items:
-                names.setdefault(id(v), str(name))
-        return names
+        return param_names(self._params, self.model, who="Recorder")
 
     def _node_stats(self, v, meta: NodeMeta, work: _Work) -> dict:
         out: dict = dict.fromkeys(NODE_STATS)
