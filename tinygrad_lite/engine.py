@@ -97,6 +97,7 @@ class _Shared:
     for gradients nobody reads."""
 
     __slots__ = ("array",)
+    array: np.ndarray
 
 
 class RemovableHandle:
