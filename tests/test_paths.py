@@ -547,6 +547,26 @@ def test_each_value_owns_its_gradient_array(expr):
             np.testing.assert_array_equal(h, old)
 
 
+@pytest.mark.parametrize("expr", list(OWNERSHIP_CASES))
+def test_changing_one_gradient_before_reading_the_others_leaves_them_alone(expr):
+    """The same, in the other order: one Value's .grad changed in place first, the others
+    read only afterwards (a gradient shared until read must not take the change along)."""
+    a, b = Value(np.ones(3)), Value(np.full(3, 2.0))
+    c = OWNERSHIP_CASES[expr](a, b)
+    c.backward(np.ones(3))
+    expected = [v.grad.copy() for v in backward_order(c)]
+    for i in range(len(expected)):
+        a.zero_grad(), b.zero_grad()
+        c = OWNERSHIP_CASES[expr](a, b)
+        c.backward(np.ones(3))
+        nodes = backward_order(c)
+        nodes[i].grad[...] = -99.0
+        for j, v in enumerate(nodes):
+            if j != i:
+                np.testing.assert_array_equal(v.grad, expected[j], err_msg=f"{expr}: node {j} "
+                                              f"changed with node {i}'s .grad")
+
+
 def test_float64_scalar_that_requires_grad_stays_float64_beside_float32_arrays():
     """In an op that keeps its context (prelu's single slope), a float64 scalar Value that
     requires grad is computed in float64 beside float32 arrays (only a constant scalar takes
