@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from . import ops as _ops
 from .function import NO_KWARGS, Function, _declared_slots, _mode, floatmath, no_grad, unbroadcast
 
 __all__ = ["Value", "no_grad", "backward_order", "apply", "RemovableHandle"]
@@ -113,6 +114,255 @@ class RemovableHandle:
         if hooks and self._key in hooks:
             del hooks[self._key]
             _State.hooks -= 1
+
+
+# -- building a node ---------------------------------------------------------------------------
+def _leaf(data, label=None) -> Value:
+    """A constant leaf (no grad) around data that is already a float or an ndarray."""
+    v = _new(Value)
+    v._data, v._grad, v.requires_grad, v.label, v._op, v._c = data, None, False, label, None, None
+    v._id, v._pass = _next_id(), None
+    return v
+
+
+def _constant(x, cls):
+    """An op's non-Value argument as data: a Python float, or an ndarray (dtype rules)."""
+    t = type(x)
+    if t is _float or t is int:
+        return _float(x)
+    if t is _ndarray and x.dtype.kind == "f":
+        return _storage(x)  # a float array operand is used as it is, as numpy code would
+    if isinstance(x, (int, float, np.number)):
+        return _float(x) if not isinstance(x, np.floating) or x.dtype == _f64 else np.asarray(x)
+    try:
+        return _storage(_to_array(x))
+    except TypeError as e:  # name the op, not Value: "+: operand ... must be numeric"
+        msg = str(e).replace("Value: data must be numeric", "operand must be numeric", 1)
+        raise TypeError(f"{cls.op}: {msg}") from None
+
+
+class _NoInput:
+    """The default of a builder's second input: "unary op" (None is a (bad) operand)."""
+
+    def __repr__(self):
+        return "<unary>"
+
+
+_UNARY = _NoInput()
+_NEEDS = ((False,), (True,))
+_NEEDS2 = (((False, False), (False, True)), ((True, False), (True, True)))
+
+
+def apply(cls, args, kwargs=None):
+    """Run op ``cls`` on ``args`` (Values, arrays, numbers) and return the output Value.
+
+    This is ``Function.apply``: elementwise ops with one or two inputs take their builder
+    (:func:`_elementwise_builder`), every other op :func:`_context_node`.
+    """
+    if cls.elementwise and 1 <= len(args) <= 2:
+        build = _builder(cls)
+        if build:
+            return build(args[0], args[1] if len(args) == 2 else _UNARY, kwargs)
+    return _context_node(cls, args, kwargs)
+
+
+def _builder(cls):
+    """Elementwise op ``cls``'s builder (made on first use, kept as ``cls._build``), or
+    False if the op cannot use its output Value as ``ctx``."""
+    build = cls.__dict__.get("_build")
+    if build is None:
+        build = cls._build = _elementwise_builder(cls) if _fits_in_value(cls) else False
+    return build
+
+
+def _fits_in_value(cls) -> bool:
+    """True if elementwise op ``cls`` can use its output Value as ``ctx``: everything its
+    forward saves has a slot in Value, no two names sharing one (``_SAVED_AT``)."""
+    names = cls.saved_names = _declared_slots(cls)
+    plain = all("__slots__" in c.__dict__ for c in cls.__mro__[:cls.__mro__.index(Function)])
+    return (plain and set(names) <= set(_SAVED_AT)
+            and len({_SAVED_AT[n] for n in names}) == len(names))
+
+
+def _elementwise_builder(cls):
+    """The function that builds the output Value of elementwise op ``cls``: ``build(a)`` for
+    a unary op, ``build(a, b)`` for a binary one (``Value.__mul__`` calls ``_mul(self,
+    other)``). One definition for every elementwise op; each op gets its own copy of the
+    function, with its ``forward`` bound, so that calling it costs no lookup."""
+    forward = cls.forward
+
+    def build(a, b=_UNARY, kwargs=None):
+        """The output Value of ``cls`` on ``a`` (and ``b``, for a binary op).
+
+        The output Value is made first and passed to the op's ``forward`` as its ``ctx``:
+        what forward saves goes straight into the Value's slots (``_SAVED_AT``). The op runs
+        on Python floats when every input is one (``ctx.xp = floatmath``), on numpy
+        otherwise. A constant input stays a bare number or array.
+        """
+        if _mode.special:  # no_grad or anomaly mode: the general path
+            return _context_node(cls, (a,) if b is _UNARY else (a, b), kwargs)
+        if type(a) is Value or isinstance(a, Value):
+            da = a._data
+            ra = a.requires_grad
+        else:
+            a = da = _constant(a, cls)
+            ra = False
+        if b is _UNARY:
+            b = db = None
+            rb = False
+        elif type(b) is Value or isinstance(b, Value):
+            db = b._data
+            rb = b.requires_grad
+        else:
+            b = db = b if type(b) is _float else _constant(b, cls)
+            rb = False
+        v = _new(Value)
+        try:
+            if b is None:
+                v.needs_input_grad = _NEEDS[ra]
+                v.xp = floatmath if type(da) is _float else np
+                out = forward(v, da, **kwargs) if kwargs else forward(v, da)
+            else:
+                v.needs_input_grad = _NEEDS2[ra][rb]
+                v.xp = floatmath if type(da) is _float and type(db) is _float else np
+                out = forward(v, da, db, **kwargs) if kwargs else forward(v, da, db)
+        except (ArithmeticError, ValueError, TypeError, IndexError) as e:
+            out = _forward_after_error(cls, v, (da,) if b is None else (da, db), kwargs, e)
+        except AttributeError:  # forward wants more of ctx than a Value has: give it a context
+            cls._build = False
+            return _context_node(cls, (a,) if b is None else (a, b), kwargs)
+        if type(out) is not _float and (type(out) is not _ndarray or not out.ndim):
+            out = _output(out)
+        v._data = out
+        v._grad = v.label = v._c = v._pass = None
+        v._id = _next_id()
+        if ra or rb:
+            v.requires_grad = True
+            v._op = cls
+            v._p0 = a
+            v._p1 = b
+            v._kw = kwargs
+        else:
+            v.requires_grad = False
+            v._op = None
+        return v
+
+    build.__qualname__ = f"_elementwise_builder.<{cls.__name__}>.build"
+    summary = (cls.__doc__ or "").strip().split("\n")[0]
+    build.__doc__ = (f"{cls.__name__}: {summary}\n\nThe op's node builder (see "
+                     f"tinygrad_lite.engine._elementwise_builder).")
+    return build
+
+
+def _forward_after_error(cls, ctx, inputs, kwargs, error):
+    """Python raised on floats (exp overflow, log(0), 1/0): rerun on numpy, which answers inf
+    or NaN with a warning. On arrays: raise, naming the op and the input shapes."""
+    if ctx.xp is floatmath:
+        return _forward_on_arrays(cls, ctx, tuple(np.array(d) for d in inputs), kwargs)
+    if isinstance(error, (ValueError, TypeError, IndexError)):
+        raise _op_error(cls, error, inputs) from None
+    raise error
+
+
+def _forward_on_arrays(cls, ctx, inputs, kwargs):
+    """``cls.forward`` with numpy; errors name the op and the shapes. A Python float beside
+    an array stays a float: numpy's weak scalar, so float32 stays float32."""
+    ctx.xp = np
+    try:
+        out = cls.forward(ctx, *inputs, **kwargs) if kwargs else cls.forward(ctx, *inputs)
+    except (ValueError, TypeError, IndexError) as e:
+        raise _op_error(cls, e, inputs) from None
+    return _output(out)
+
+
+def _output(out):
+    """An op's result as a Value stores it: an ndarray, or a Python float for float64 0-d."""
+    if type(out) is not _ndarray:
+        out = np.asarray(out)
+    return _storage(out) if out.ndim == 0 else out
+
+
+def _context_node(cls, args, kwargs):
+    """The output Value of any op, keeping its context (``value.ctx``): the general path."""
+    like = None
+    vals = []
+    for x in args:
+        if not isinstance(x, Value):
+            x = _leaf(_constant(x, cls))
+        vals.append(x)
+        if like is None and type(x._data) is _ndarray and x.dtype.kind == "f":
+            like = x.dtype
+    ctx = cls()
+    ctx.parents = vals = tuple(vals)
+    ctx.kwargs = kwargs = kwargs or {}
+    ctx.needs_input_grad = tuple(v.requires_grad for v in vals)
+    if cls.elementwise and all(type(v._data) is _float for v in vals):  # anomaly mode
+        ctx.xp = floatmath
+        try:
+            out = _output(cls.forward(ctx, *(v._data for v in vals), **kwargs))
+        except (ArithmeticError, ValueError, TypeError, IndexError) as e:
+            out = _forward_after_error(cls, ctx, tuple(v._data for v in vals), kwargs, e)
+    else:  # a float64 scalar input is a 0-d array here; a constant takes the arrays' dtype
+        arrays = [np.array(v._data, dtype=_f64 if v.requires_grad else (like or _f64))
+                  if type(v._data) is _float and not cls.elementwise else v._data for v in vals]
+        out = _forward_on_arrays(cls, ctx, arrays, kwargs)
+    v = _leaf(out)
+    if any(ctx.needs_input_grad) and (_mode.special == 0 or _mode.enabled):
+        v.requires_grad = True
+        v._op, v._c = cls, ctx
+        if _mode.special and _mode.anomaly:
+            _anomaly.check_forward(ctx, v)
+    return v
+
+
+def _slot_parents(v) -> tuple:
+    """An elementwise node's inputs, in order. A constant, kept bare by the fast path,
+    becomes a constant leaf Value here (once: the same Value every time)."""
+    p0, p1 = v._p0, v._p1
+    if not isinstance(p0, Value):
+        p0 = v._p0 = _leaf(p0)
+    if p1 is None:
+        return (p0,)
+    if not isinstance(p1, Value):
+        p1 = v._p1 = _leaf(p1)
+    return (p0, p1)
+
+
+def _drawing_context(v):
+    """An elementwise node's context as an object of the op's class, for drawings and
+    debuggers (``v.ctx``): constants as leaf Values and saved numbers as numpy values, so
+    that ``local_grad`` gives arrays."""
+    cls = v._op
+    ctx = _new(cls)
+    for name in cls.saved_names:
+        value = getattr(v, name)
+        setattr(ctx, name, np.float64(value) if type(value) is _float else value)
+    ctx.parents = _slot_parents(v)
+    ctx.kwargs = v._kw or NO_KWARGS
+    ctx.needs_input_grad = v.needs_input_grad
+    ctx.xp = np
+    return ctx
+
+
+def _op_error(cls, e, arrays):
+    msg = str(e)
+    if msg.startswith(f"{cls.op}:"):
+        return e
+    shapes = ", ".join(str(np.shape(a)) for a in arrays)
+    msg = f"{cls.op}: {msg} (input shapes {shapes})"
+    try:
+        return type(e)(msg)
+    except Exception:  # noqa: BLE001 - a subclass with another signature (numpy's UFuncTypeError)
+        base = next(b for b in (IndexError, TypeError, ValueError) if isinstance(e, b))
+        return base(msg)
+
+
+# The builders of the elementwise ops: Value's operators and methods are these functions
+# (``Value.__mul__`` is ``_mul``), and ``Mul.apply`` uses the same one.
+(_add, _sub, _mul, _div, _pow, _neg, _exp, _log, _sqrt, _abs, _clip, _sigmoid, _tanh, _relu,
+ _leaky_relu, _elu) = (_builder(op) for op in (
+    _ops.Add, _ops.Sub, _ops.Mul, _ops.Div, _ops.Pow, _ops.Neg, _ops.Exp, _ops.Log, _ops.Sqrt,
+    _ops.Abs, _ops.Clip, _ops.Sigmoid, _ops.Tanh, _ops.ReLU, _ops.LeakyReLU, _ops.ELU))
 
 
 class Value:
@@ -393,26 +643,25 @@ class Value:
         _backward(self, grad)
 
     # -- operators -------------------------------------------------------------------------
-    def __add__(self, other):
-        return _add(self, other)
+    # An elementwise operator or method is its op's builder (see _elementwise_builder), so
+    # stepping into ``x * y`` lands in the code that makes the output Value and runs
+    # ``Mul.forward`` on it; the reflected ones (``2 * x``) swap the operands first.
+    __add__ = _add
 
     def __radd__(self, other):
         return _add(other, self)
 
-    def __sub__(self, other):
-        return _sub(self, other)
+    __sub__ = _sub
 
     def __rsub__(self, other):
         return _sub(other, self)
 
-    def __mul__(self, other):
-        return _mul(self, other)
+    __mul__ = _mul
 
     def __rmul__(self, other):
         return _mul(other, self)
 
-    def __truediv__(self, other):
-        return _div(self, other)
+    __truediv__ = _div
 
     def __rtruediv__(self, other):
         return _div(other, self)
@@ -436,8 +685,7 @@ class Value:
             raise ValueError(f"pow: base {base} must be positive for a Value exponent")
         return (self * np.log(b)).exp()
 
-    def __neg__(self):
-        return _neg(self)
+    __neg__ = _neg
 
     def __matmul__(self, other):
         return apply(_ops.MatMul, (self, other))
@@ -492,29 +740,22 @@ class Value:
         """Maximum over ``axis``; tied maxima share the gradient equally (like torch.amax)."""
         return apply(_ops.Max, (self,), {"axis": axis, "keepdims": keepdims})
 
-    def exp(self):
-        return _exp(self)
+    exp = _exp
 
-    def log(self):
-        return _log(self)
+    log = _log
 
-    def sqrt(self):
-        return _sqrt(self)
+    sqrt = _sqrt
 
-    def abs(self):
-        return _abs(self)
+    abs = _abs
 
     def clip(self, lo=None, hi=None):
         return _clip(self, kwargs={"lo": lo, "hi": hi})
 
-    def sigmoid(self):
-        return _sigmoid(self)
+    sigmoid = _sigmoid
 
-    def tanh(self):
-        return _tanh(self)
+    tanh = _tanh
 
-    def relu(self):
-        return _relu(self)
+    relu = _relu
 
     def leaky_relu(self, slope=0.01):
         return _leaky_relu(self, kwargs={"slope": slope})
@@ -555,237 +796,6 @@ _METHOD_HINT = {"maximum": "v.relu() or v.clip(lo=...)", "minimum": "v.clip(hi=.
 _FUNCTIONS = {"sum": "sum", "mean": "mean", "max": "max", "amax": "max", "exp": "exp",
               "log": "log", "sqrt": "sqrt", "abs": "abs", "tanh": "tanh",
               "reshape": "reshape", "transpose": "transpose", "clip": "clip"}
-
-
-# -- building a node ---------------------------------------------------------------------------
-def _leaf(data, label=None) -> Value:
-    """A constant leaf (no grad) around data that is already a float or an ndarray."""
-    v = _new(Value)
-    v._data, v._grad, v.requires_grad, v.label, v._op, v._c = data, None, False, label, None, None
-    v._id, v._pass = _next_id(), None
-    return v
-
-
-def _constant(x, cls):
-    """An op's non-Value argument as data: a Python float, or an ndarray (dtype rules)."""
-    t = type(x)
-    if t is _float or t is int:
-        return _float(x)
-    if t is _ndarray and x.dtype.kind == "f":
-        return _storage(x)  # a float array operand is used as it is, as numpy code would
-    if isinstance(x, (int, float, np.number)):
-        return _float(x) if not isinstance(x, np.floating) or x.dtype == _f64 else np.asarray(x)
-    try:
-        return _storage(_to_array(x))
-    except TypeError as e:  # name the op, not Value: "+: operand ... must be numeric"
-        msg = str(e).replace("Value: data must be numeric", "operand must be numeric", 1)
-        raise TypeError(f"{cls.op}: {msg}") from None
-
-
-_UNARY = object()  # "no second input", for _elementwise (None is a (bad) operand)
-_NEEDS = ((False,), (True,))
-_NEEDS2 = (((False, False), (False, True)), ((True, False), (True, True)))
-
-
-def apply(cls, args, kwargs=None):
-    """Run op ``cls`` on ``args`` (Values, arrays, numbers) and return the output Value.
-
-    This is ``Function.apply``: elementwise ops with one or two inputs take their builder
-    (:func:`_elementwise_builder`), every other op :func:`_context_node`.
-    """
-    if cls.elementwise and 1 <= len(args) <= 2:
-        build = _builder(cls)
-        if build:
-            return build(args[0], args[1] if len(args) == 2 else _UNARY, kwargs)
-    return _context_node(cls, args, kwargs)
-
-
-def _builder(cls):
-    """Elementwise op ``cls``'s builder (made on first use, kept as ``cls._build``), or
-    False if the op cannot use its output Value as ``ctx``."""
-    build = cls.__dict__.get("_build")
-    if build is None:
-        build = cls._build = _elementwise_builder(cls) if _fits_in_value(cls) else False
-    return build
-
-
-def _fits_in_value(cls) -> bool:
-    """True if elementwise op ``cls`` can use its output Value as ``ctx``: everything its
-    forward saves has a slot in Value, no two names sharing one (``_SAVED_AT``)."""
-    names = cls.saved_names = _declared_slots(cls)
-    plain = all("__slots__" in c.__dict__ for c in cls.__mro__[:cls.__mro__.index(Function)])
-    return (plain and set(names) <= set(_SAVED_AT)
-            and len({_SAVED_AT[n] for n in names}) == len(names))
-
-
-def _elementwise_builder(cls):
-    """The function that builds the output Value of elementwise op ``cls``: ``build(a)`` for
-    a unary op, ``build(a, b)`` for a binary one (``Value.__mul__`` calls ``_mul(self,
-    other)``). One definition for every elementwise op; each op gets its own copy of the
-    function, with its ``forward`` bound, so that calling it costs no lookup."""
-    forward = cls.forward
-
-    def build(a, b=_UNARY, kwargs=None):
-        """The output Value of ``cls`` on ``a`` (and ``b``, for a binary op).
-
-        The output Value is made first and passed to the op's ``forward`` as its ``ctx``:
-        what forward saves goes straight into the Value's slots (``_SAVED_AT``). The op runs
-        on Python floats when every input is one (``ctx.xp = floatmath``), on numpy
-        otherwise. A constant input stays a bare number or array.
-        """
-        if _mode.special:  # no_grad or anomaly mode: the general path
-            return _context_node(cls, (a,) if b is _UNARY else (a, b), kwargs)
-        if type(a) is Value or isinstance(a, Value):
-            da = a._data
-            ra = a.requires_grad
-        else:
-            a = da = _constant(a, cls)
-            ra = False
-        if b is _UNARY:
-            b = db = None
-            rb = False
-        elif type(b) is Value or isinstance(b, Value):
-            db = b._data
-            rb = b.requires_grad
-        else:
-            b = db = b if type(b) is _float else _constant(b, cls)
-            rb = False
-        v = _new(Value)
-        try:
-            if b is None:
-                v.needs_input_grad = _NEEDS[ra]
-                v.xp = floatmath if type(da) is _float else np
-                out = forward(v, da, **kwargs) if kwargs else forward(v, da)
-            else:
-                v.needs_input_grad = _NEEDS2[ra][rb]
-                v.xp = floatmath if type(da) is _float and type(db) is _float else np
-                out = forward(v, da, db, **kwargs) if kwargs else forward(v, da, db)
-        except (ArithmeticError, ValueError, TypeError, IndexError) as e:
-            out = _forward_after_error(cls, v, (da,) if b is None else (da, db), kwargs, e)
-        except AttributeError:  # forward wants more of ctx than a Value has: give it a context
-            cls._build = False
-            return _context_node(cls, (a,) if b is None else (a, b), kwargs)
-        if type(out) is not _float and (type(out) is not _ndarray or not out.ndim):
-            out = _output(out)
-        v._data = out
-        v._grad = v.label = v._c = v._pass = None
-        v._id = _next_id()
-        if ra or rb:
-            v.requires_grad = True
-            v._op = cls
-            v._p0 = a
-            v._p1 = b
-            v._kw = kwargs
-        else:
-            v.requires_grad = False
-            v._op = None
-        return v
-
-    build.__qualname__ = f"_elementwise_builder.<{cls.__name__}>.build"
-    return build
-
-
-def _forward_after_error(cls, ctx, inputs, kwargs, error):
-    """Python raised on floats (exp overflow, log(0), 1/0): rerun on numpy, which answers inf
-    or NaN with a warning. On arrays: raise, naming the op and the input shapes."""
-    if ctx.xp is floatmath:
-        return _forward_on_arrays(cls, ctx, tuple(np.array(d) for d in inputs), kwargs)
-    if isinstance(error, (ValueError, TypeError, IndexError)):
-        raise _op_error(cls, error, inputs) from None
-    raise error
-
-
-def _forward_on_arrays(cls, ctx, inputs, kwargs):
-    """``cls.forward`` with numpy; errors name the op and the shapes. A Python float beside
-    an array stays a float: numpy's weak scalar, so float32 stays float32."""
-    ctx.xp = np
-    try:
-        out = cls.forward(ctx, *inputs, **kwargs) if kwargs else cls.forward(ctx, *inputs)
-    except (ValueError, TypeError, IndexError) as e:
-        raise _op_error(cls, e, inputs) from None
-    return _output(out)
-
-
-def _output(out):
-    """An op's result as a Value stores it: an ndarray, or a Python float for float64 0-d."""
-    if type(out) is not _ndarray:
-        out = np.asarray(out)
-    return _storage(out) if out.ndim == 0 else out
-
-
-def _context_node(cls, args, kwargs):
-    """The output Value of any op, keeping its context (``value.ctx``): the general path."""
-    like = None
-    vals = []
-    for x in args:
-        if not isinstance(x, Value):
-            x = _leaf(_constant(x, cls))
-        vals.append(x)
-        if like is None and type(x._data) is _ndarray and x.dtype.kind == "f":
-            like = x.dtype
-    ctx = cls()
-    ctx.parents = vals = tuple(vals)
-    ctx.kwargs = kwargs = kwargs or {}
-    ctx.needs_input_grad = tuple(v.requires_grad for v in vals)
-    if cls.elementwise and all(type(v._data) is _float for v in vals):  # anomaly mode
-        ctx.xp = floatmath
-        try:
-            out = _output(cls.forward(ctx, *(v._data for v in vals), **kwargs))
-        except (ArithmeticError, ValueError, TypeError, IndexError) as e:
-            out = _forward_after_error(cls, ctx, tuple(v._data for v in vals), kwargs, e)
-    else:  # a float64 scalar input is a 0-d array here; a constant takes the arrays' dtype
-        arrays = [np.array(v._data, dtype=_f64 if v.requires_grad else (like or _f64))
-                  if type(v._data) is _float and not cls.elementwise else v._data for v in vals]
-        out = _forward_on_arrays(cls, ctx, arrays, kwargs)
-    v = _leaf(out)
-    if any(ctx.needs_input_grad) and (_mode.special == 0 or _mode.enabled):
-        v.requires_grad = True
-        v._op, v._c = cls, ctx
-        if _mode.special and _mode.anomaly:
-            _anomaly.check_forward(ctx, v)
-    return v
-
-
-def _slot_parents(v) -> tuple:
-    """An elementwise node's inputs, in order. A constant, kept bare by the fast path,
-    becomes a constant leaf Value here (once: the same Value every time)."""
-    p0, p1 = v._p0, v._p1
-    if not isinstance(p0, Value):
-        p0 = v._p0 = _leaf(p0)
-    if p1 is None:
-        return (p0,)
-    if not isinstance(p1, Value):
-        p1 = v._p1 = _leaf(p1)
-    return (p0, p1)
-
-
-def _drawing_context(v):
-    """An elementwise node's context as an object of the op's class, for drawings and
-    debuggers (``v.ctx``): constants as leaf Values and saved numbers as numpy values, so
-    that ``local_grad`` gives arrays."""
-    cls = v._op
-    ctx = _new(cls)
-    for name in cls.saved_names:
-        value = getattr(v, name)
-        setattr(ctx, name, np.float64(value) if type(value) is _float else value)
-    ctx.parents = _slot_parents(v)
-    ctx.kwargs = v._kw or NO_KWARGS
-    ctx.needs_input_grad = v.needs_input_grad
-    ctx.xp = np
-    return ctx
-
-
-def _op_error(cls, e, arrays):
-    msg = str(e)
-    if msg.startswith(f"{cls.op}:"):
-        return e
-    shapes = ", ".join(str(np.shape(a)) for a in arrays)
-    msg = f"{cls.op}: {msg} (input shapes {shapes})"
-    try:
-        return type(e)(msg)
-    except Exception:  # noqa: BLE001 - a subclass with another signature (numpy's UFuncTypeError)
-        base = next(b for b in (IndexError, TypeError, ValueError) if isinstance(e, b))
-        return base(msg)
 
 
 # -- backward ----------------------------------------------------------------------------------
@@ -858,21 +868,20 @@ def _backward(root: Value, grad):
             continue
         if last_change > node._id and cls.saves_data:
             _check_versions(node)
-        ctx = node._c or node  # an elementwise node is its own context
-        if ctx.xp is floatmath:
+        if node._c is not None:  # an op that keeps a context object: any number of inputs
+            _context_backward(node, cls, g, anomaly)
+            continue
+        # An elementwise node is its own ctx. Its inputs, _p0 and _p1 (None for a unary op),
+        # are written out below: on a scalar graph a loop over them costs more than the rest.
+        if node.xp is floatmath:
             try:
-                grads = cls.backward(ctx, g)
+                grads = cls.backward(node, g)
             except (ArithmeticError, ValueError):  # a pole, such as 0 ** -0.5
-                grads = cls.backward(_on_numpy(ctx), np.array(g))
+                grads = cls.backward(_on_numpy(node), np.array(g))
         else:
-            grads = cls.backward(ctx, np.array(g) if type(g) is _float else g)
+            grads = cls.backward(node, np.array(g) if type(g) is _float else g)
         if anomaly:
             _anomaly.check_backward(node.ctx, node, grads if type(grads) is tuple else (grads,))
-        if ctx is not node:  # a context object: any number of inputs
-            _send_all(node, ctx.parents, grads, g)
-            continue
-        # An elementwise node: inputs _p0 and _p1 (None for a unary op), written out, since
-        # on a scalar graph a loop over them costs more than the rest of the step.
         p, p1 = node._p0, node._p1
         if p1 is None:
             pg = grads if type(grads) is not tuple else _only_gradient(cls, grads, node)
@@ -915,12 +924,23 @@ def _only_gradient(cls, grads, node):
     return grads[0]
 
 
-def _send_all(node, inputs, grads, g):
-    """Pass a context node's gradients on to its inputs."""
+def _context_backward(node, cls, g, anomaly):
+    """Backward through an op that keeps a context object, and on to each of its inputs."""
+    ctx = node._c
+    on_floats = ctx.xp is floatmath  # (an elementwise op on Python floats, in anomaly mode)
+    try:
+        grads = cls.backward(ctx, g if on_floats or type(g) is not _float else np.array(g))
+    except (ArithmeticError, ValueError):
+        if not on_floats:
+            raise
+        grads = cls.backward(_on_numpy(ctx), np.array(g))  # at a pole: numpy's inf or NaN
     if type(grads) is not tuple:
         grads = (grads,)
+    if anomaly:
+        _anomaly.check_backward(ctx, node, grads)
+    inputs = ctx.parents
     if len(grads) != len(inputs):
-        raise _wrong_count(node._op, grads, node)
+        raise _wrong_count(cls, grads, node)
     for p, pg in zip(inputs, grads, strict=True):
         if p.requires_grad:
             _send(p, pg, node, g)
@@ -1053,13 +1073,6 @@ def _check_versions(node):
 
 
 from . import anomaly as _anomaly  # noqa: E402  (it names Values in its messages)
-from . import ops as _ops  # noqa: E402  (the ops need Value defined first)
-
-# the builders Value's operators and methods call (``Mul.apply`` uses the same one)
-(_add, _sub, _mul, _div, _pow, _neg, _exp, _log, _sqrt, _abs, _clip, _sigmoid, _tanh, _relu,
- _leaky_relu, _elu) = (_builder(op) for op in (
-    _ops.Add, _ops.Sub, _ops.Mul, _ops.Div, _ops.Pow, _ops.Neg, _ops.Exp, _ops.Log, _ops.Sqrt,
-    _ops.Abs, _ops.Clip, _ops.Sigmoid, _ops.Tanh, _ops.ReLU, _ops.LeakyReLU, _ops.ELU))
 
 assert Value.__slots__[-len(_CONTEXT_SLOTS):] == _CONTEXT_SLOTS
 for _name, _slot in _SAVED_AT.items():
