@@ -33,7 +33,6 @@ Changes written straight into the numpy array (``v.data[:] = 0``) are caught onl
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from operator import attrgetter
 from typing import Any
 
@@ -110,7 +109,7 @@ class RemovableHandle:
         self._value, self._key = value, key
 
     def remove(self):
-        hooks = getattr(self._value, "_hooks", None)
+        hooks = _extra(self._value, "hooks")
         if hooks and self._key in hooks:
             del hooks[self._key]
             _State.hooks -= 1
@@ -120,9 +119,26 @@ class RemovableHandle:
 def _leaf(data, label=None) -> Value:
     """A constant leaf (no grad) around data that is already a float or an ndarray."""
     v = _new(Value)
-    v._data, v._grad, v.requires_grad, v.label, v._op, v._c = data, None, False, label, None, None
-    v._id, v._pass = _next_id(), None
+    v._data, v._grad, v.requires_grad, v._op, v._c = data, None, False, None, None
+    v._id, v._pass, v._extra = _next_id(), None, None if label is None else {"label": label}
     return v
+
+
+def _extra(v, key, default=None):
+    """What few Values have, kept in ``v._extra`` (a dict, or None): "label", "kwargs" (of
+    an elementwise node's op), "version" (stamp of the last change to the data made through
+    the library) and "hooks" ({key: fn} from register_hook)."""
+    extra = v._extra
+    return default if extra is None else extra.get(key, default)
+
+
+def _set_extra(v, key, value):
+    extra = v._extra
+    if extra is None:
+        if value is None:
+            return
+        extra = v._extra = {}
+    extra[key] = value
 
 
 def _constant(x, cls):
@@ -234,14 +250,15 @@ def _elementwise_builder(cls):
         if type(out) is not _float and (type(out) is not _ndarray or not out.ndim):
             out = _output(out)
         v._data = out
-        v._grad = v.label = v._c = v._pass = None
+        v._grad = v._extra = v._c = v._pass = None
         v._id = _next_id()
         if ra or rb:
             v.requires_grad = True
             v._op = cls
             v._p0 = a
             v._p1 = b
-            v._kw = kwargs
+            if kwargs:
+                v._extra = {"kwargs": kwargs}
         else:
             v.requires_grad = False
             v._op = None
@@ -338,7 +355,7 @@ def _drawing_context(v):
         value = getattr(v, name)
         setattr(ctx, name, np.float64(value) if type(value) is _float else value)
     ctx.parents = _slot_parents(v)
-    ctx.kwargs = v._kw or NO_KWARGS
+    ctx.kwargs = _extra(v, "kwargs") or NO_KWARGS
     ctx.needs_input_grad = v.needs_input_grad
     ctx.xp = np
     return ctx
@@ -382,17 +399,18 @@ class Value:
     # _data: a Python float (float64 scalar) or an ndarray; _grad: likewise, or None.
     # _op: the op class (None for a leaf). _c: the kept context, or None.
     # An elementwise node is its own op's ctx: its inputs in _p0, _p1 (a number or array
-    # constant stays bare), _kw its keyword arguments, _s0 to _s2 what forward saved (under
-    # the names of _SAVED_AT) and the context attributes xp and needs_input_grad.
+    # constant stays bare), _s0 to _s2 what forward saved (under the names of _SAVED_AT) and
+    # the context attributes xp and needs_input_grad.
     # _id: creation order, so sorting by it is a topological order of any graph.
-    # _pass: the gradient pending during a backward pass. Set only when used: _version, the
-    # stamp of the last change to _data through the library; _hooks, {key: fn} from
-    # register_hook.
-    __slots__ = ("_data", "_grad", "requires_grad", "label", "_op", "_c", "_p0", "_p1", "_kw",
-                 "_id", "_version", "_pass", "_hooks", "__weakref__",
+    # _pass: the gradient pending during a backward pass.
+    # _extra: None, or a dict of what few Values have (see _extra): a label, an op's keyword
+    # arguments, a data-change stamp, hooks. (Fewer slots: a smaller object for the garbage
+    # collector to visit and for every op to allocate.)
+    __slots__ = ("_data", "_grad", "requires_grad", "_op", "_c", "_p0", "_p1", "_id", "_pass",
+                 "_extra", "__weakref__",
                  # = _CONTEXT_SLOTS (written out for type checkers)
                  "_s0", "_s1", "_s2", "xp", "needs_input_grad")
-    _hooks: dict[int, Callable] | None
+    _extra: dict[str, Any] | None
     _p0: Any  # an input: a Value, or a bare number or array for a constant
     _p1: Any
 
@@ -410,7 +428,7 @@ class Value:
         self._data = data
         self._grad = None
         self.requires_grad = bool(requires_grad)
-        self.label = label
+        self._extra = None if label is None else {"label": label}
         self._op = None
         self._c = None
         self._id = _next_id()
@@ -437,7 +455,8 @@ class Value:
     def _mark_changed(self):
         """Record that this Value's data changed (the data setter and optimizers call it), so
         that a backward through an op that saved the old data raises instead of being wrong."""
-        self._version = _State.last = _next_id()
+        _set_extra(self, "version", _next_id())
+        _State.last = self._extra["version"]
 
     @property
     def grad(self):
@@ -514,6 +533,16 @@ class Value:
     grad_fn = ctx  # PyTorch's name
     _ctx = ctx  # the name used before ``ctx`` was public
 
+    @property
+    def label(self) -> str | None:
+        """The name shown in reprs and drawings (None: unnamed)."""
+        extra = self._extra
+        return None if extra is None else extra.get("label")
+
+    @label.setter
+    def label(self, name):
+        _set_extra(self, "label", name)
+
     def named(self, label: str) -> Value:
         """Set the label shown in reprs and drawings and return this same Value:
         ``h = (x @ W).named("h1")``."""
@@ -531,9 +560,10 @@ class Value:
         if not self.requires_grad:
             raise RuntimeError("register_hook: this Value does not require grad, so no "
                                "gradient will ever reach it")
-        hooks = getattr(self, "_hooks", None)
+        hooks = _extra(self, "hooks")
         if hooks is None:
-            hooks = self._hooks = {}
+            hooks = {}
+            _set_extra(self, "hooks", hooks)
         key = _next_id()
         hooks[key] = fn
         _State.hooks += 1
@@ -857,7 +887,7 @@ def _backward(root: Value, grad):
             continue
         node._pass = None
         g = pending.array if type(pending) is _Shared else pending
-        if any_hooks and getattr(node, "_hooks", None):
+        if any_hooks and _extra(node, "hooks"):
             hooked = _run_hooks(node, g)
             if hooked is not g:  # a hook returned a new gradient
                 g = pending = hooked
@@ -1033,7 +1063,7 @@ def _share(node, g, pg=None):
 
 def _run_hooks(node, g):
     """Call the node's hooks on its complete gradient; a returned array replaces it."""
-    for fn in list(node._hooks.values()):
+    for fn in list(_extra(node, "hooks").values()):
         out = fn(np.array(g) if type(g) is _float else g)
         if out is not None:
             out = np.asarray(out.data if isinstance(out, Value) else out, dtype=node.dtype)
@@ -1060,14 +1090,14 @@ def _check_versions(node):
     not read its input in backward, so a changed input is fine there, as in PyTorch."""
     names = getattr(node._op, "saved_names", None) if node._c is None else None
     for i, p in enumerate(node.parents if names != ("out",) else ()):
-        if isinstance(p, Value) and getattr(p, "_version", 0) > node._id:
+        if isinstance(p, Value) and _extra(p, "version", 0) > node._id:
             name = f" {p.label!r}" if p.label is not None else ""
             raise RuntimeError(
                 f"{node._op.op}: input {i}{name} of shape {p.shape} was changed after the op "
                 f"saved it for backward (its data was replaced, or an optimizer stepped), so "
                 f"the gradient would be computed from the wrong numbers; run the forward pass "
                 f"again after changing data")
-    if getattr(node, "_version", 0) > node._id:
+    if _extra(node, "version", 0) > node._id:
         raise RuntimeError(f"{node._op.op}: its output of shape {node.shape} was changed after "
                            f"the op saved it for backward")
 

@@ -81,6 +81,6 @@ def sigmoid_neuron() -> NeuronResult:
         edges = [Edge(parent, float(node.ctx.local_grad(i)), upstream)
                  for i, parent in enumerate(node.parents)]
         gates.append(Gate(node, edges))
-    leaves = {v.label: v for v in (w0, x0, w1, x1, w2)}
+    leaves = {str(v.label): v for v in (w0, x0, w1, x1, w2)}  # (all five are labelled)
     grads = {name: v.grad.item() for name, v in leaves.items()}
     return NeuronResult(f, leaves, grads, gates)
