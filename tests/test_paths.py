@@ -649,3 +649,21 @@ def test_a_hook_that_returns_nothing_keeps_gradients_owned():
     assert not np.shares_memory(h.grad, c.grad)
     h.grad[:] = 7.0
     np.testing.assert_array_equal(c.grad, np.ones(3))
+
+
+def test_a_backward_that_raises_midway_leaves_no_half_made_gradient():
+    """A hook that raises stops backward after + passed its gradient on: the input has no
+    gradient (None, as before the call), and the next backward fills it in normally."""
+    a = Value(np.ones(3))
+    c = a + 1.0
+
+    def fail(g):
+        raise KeyError("stop here")
+
+    handle = a.register_hook(fail)
+    with pytest.raises(KeyError, match="stop here"):
+        c.backward(np.ones(3))
+    assert a.grad is None
+    handle.remove()
+    (a + 1.0).backward(np.full(3, 2.0))
+    np.testing.assert_array_equal(a.grad, np.full(3, 2.0))

@@ -92,12 +92,22 @@ _CONTEXT_SLOTS = ("_s0", "_s1", "_s2", "xp", "needs_input_grad")  # and the engi
 class _Shared:
     """A gradient array that two Values hold: backward passed it on unchanged (as ``+``
     does) or as a view (as ``reshape`` does), so it is both the op's output gradient and
-    its input's. It stands in their ``_grad`` (or pending gradient) until read: the ``grad``
-    property then copies it, so each Value's ``.grad`` is its own array, and no copy is made
-    for gradients nobody reads."""
+    its input's. It stands in their ``_grad`` until read: the ``grad`` property then copies
+    it, so each Value's ``.grad`` is its own array, and no copy is made for gradients nobody
+    reads. ``_SHARED_NEXT`` (no array) in an input's ``_grad`` marks the gradient it is about
+    to store as shared."""
 
     __slots__ = ("array",)
-    array: np.ndarray
+    array: np.ndarray | None
+
+
+def _shared(array) -> _Shared:
+    mark = _new(_Shared)
+    mark.array = array
+    return mark
+
+
+_SHARED_NEXT = _shared(None)
 
 
 class RemovableHandle:
@@ -464,7 +474,7 @@ class Value:
         if type(g) is _float:
             g = self._grad = np.array(g)
         elif type(g) is _Shared:  # .grad must be an array of its own (see _Shared)
-            g = self._grad = g.array.copy()
+            g = self._grad = None if g.array is None else g.array.copy()
         elif g is not None and not g.flags.writeable:  # a broadcast view, as backward left it
             g = self._grad = g.copy()  # .grad must be an array users can change
         return g
@@ -882,17 +892,14 @@ def _backward(root: Value, grad):
     last_change, any_hooks, sub = _State.last, _State.hooks, _State.subclassed
     anomaly = _mode.special and _mode.anomaly
     for node in reversed(backward_order(root)):
-        pending = node._pass  # complete: every consumer came later and has passed its part
-        if pending is None:
+        g = node._pass  # complete: every consumer of node came later and has passed its part
+        if g is None:
             continue
         node._pass = None
-        g = pending.array if type(pending) is _Shared else pending
         if any_hooks and _extra(node, "hooks"):
-            hooked = _run_hooks(node, g)
-            if hooked is not g:  # a hook returned a new gradient
-                g = pending = hooked
+            g = _run_hooks(node, g)
         old = node._grad
-        node._grad = pending if old is None else _sum_grads(node, old, g)
+        node._grad = g if old is None else _sum_grads(node, old, g)
         cls = node._op
         if cls is None:  # a leaf
             continue
@@ -932,7 +939,7 @@ def _backward(root: Value, grad):
                         and pg1.dtype is d.dtype):
                     # an array in p1's shape and dtype, the first to come; g itself (from
                     # +, -) is shared with this node's .grad (see _Shared)
-                    p1._pass = pg1 if pg1 is not g else _share(node, g)
+                    p1._pass = pg1 if pg1 is not g else _share(node, g, p1, pg1)
                 else:
                     _send(p1, pg1, node, g)  # (the general case)
         if (type(p) is Value or sub and isinstance(p, Value)) and p.requires_grad:
@@ -942,7 +949,7 @@ def _backward(root: Value, grad):
                 p._pass = pg if prev is None else prev + pg
             elif (p._pass is None and type(pg) is _ndarray and pg.base is None
                     and type(d) is _ndarray and pg.shape == d.shape and pg.dtype is d.dtype):
-                p._pass = pg if pg is not g else _share(node, g)
+                p._pass = pg if pg is not g else _share(node, g, p, pg)
             else:
                 _send(p, pg, node, g)
 
@@ -977,7 +984,10 @@ def _context_backward(node, cls, g, anomaly):
 
 
 def _sum_grads(node, old, g):
-    """``.grad`` of a node reached again by a later backward call: old + new, in its dtype."""
+    """``.grad`` of a node reached again by a later backward call: old + new, in its dtype
+    (or g marked as shared, if an op passed it on unchanged: see _Shared)."""
+    if old is _SHARED_NEXT:
+        return _shared(g)
     total = (old.array if type(old) is _Shared else old) + g
     return total if type(total) is _float else np.asarray(total, dtype=node.dtype)
 
@@ -1038,27 +1048,19 @@ def _send(p, pg, node, g):
             pg = pg.astype(pd.dtype)
     elif pg is g or (pg.base is not None and type(g) is _ndarray and (
             pg.base is g or pg.base is g.base)):  # g itself (+, -) or a view of it (reshape)
-        pg = _share(node, g, pg)
+        pg = _share(node, g, p, pg)
     prev = p._pass
-    if prev is None:
-        p._pass = pg
-    else:  # a sum is a new array, shared by nobody
-        p._pass = (prev.array if type(prev) is _Shared else prev) + (
-            pg.array if type(pg) is _Shared else pg)
+    p._pass = pg if prev is None else prev + pg
 
 
-def _share(node, g, pg=None):
-    """Gradient ``pg`` (g itself by default, or a view of it) for an input of ``node``, whose
-    own gradient is ``g``, marked as shared with node's .grad (see _Shared)."""
-    own = node._grad
-    if own is g:  # node's .grad: marked too, with the same mark when pg is g
-        own = node._grad = _new(_Shared)
-        own.array = g
-    if pg is None and type(own) is _Shared and own.array is g:
-        return own
-    shared = _new(_Shared)
-    shared.array = g if pg is None else pg
-    return shared
+def _share(node, g, p, pg):
+    """Input ``p`` gets ``pg``, which is ``node``'s own gradient ``g`` (``+`` passes it on) or
+    a view of it: node's .grad and the one p is about to store are marked as shared."""
+    if node._grad is g:
+        node._grad = _shared(g)
+    if p._grad is None:
+        p._grad = _SHARED_NEXT
+    return pg
 
 
 def _run_hooks(node, g):
