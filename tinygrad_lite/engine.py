@@ -227,7 +227,7 @@ def _elementwise_builder(cls):
         """
         if _mode.special:  # no_grad or anomaly mode: the general path
             return _context_node(cls, (a,) if b is _UNARY else (a, b), kwargs)
-        if type(a) is Value or isinstance(a, Value):
+        if type(a) is Value or _State.subclassed and isinstance(a, Value):
             da = a._data
             ra = a.requires_grad
         else:
@@ -236,7 +236,7 @@ def _elementwise_builder(cls):
         if b is _UNARY:
             b = db = None
             rb = False
-        elif type(b) is Value or isinstance(b, Value):
+        elif type(b) is Value or _State.subclassed and isinstance(b, Value):
             db = b._data
             rb = b.requires_grad
         else:
@@ -257,8 +257,8 @@ def _elementwise_builder(cls):
         except AttributeError:  # forward wants more of ctx than a Value has: give it a context
             cls._build = False
             return _context_node(cls, (a,) if b is None else (a, b), kwargs)
-        if type(out) is not _float and (type(out) is not _ndarray or not out.ndim):
-            out = _output(out)
+        if type(out) is not _float and type(out) is not _ndarray:
+            out = _output(out)  # a numpy scalar (the result of 0-d arrays), or a number
         v._data = out
         v._grad = v._extra = v._c = v._pass = None
         v._id = _next_id()
@@ -854,29 +854,30 @@ def backward_order(root: Value) -> list:
     seen = {root}
     nodes = [root]
     stack = [root]
+    see, keep, push, pop = seen.add, nodes.append, stack.append, stack.pop
     sub = _State.subclassed
     while stack:
-        node = stack.pop()
+        node = pop()
         if node._op is None:
             continue
         if node._c is None:  # an elementwise node: inputs _p0 and _p1, written out (speed)
             p, p1 = node._p0, node._p1
             if (type(p) is Value or sub and isinstance(p, Value)) and p.requires_grad and (
                     p not in seen):
-                seen.add(p)
-                nodes.append(p)
-                stack.append(p)
+                see(p)
+                keep(p)
+                push(p)
             if (type(p1) is Value or sub and isinstance(p1, Value)) and p1.requires_grad and (
                     p1 not in seen):
-                seen.add(p1)
-                nodes.append(p1)
-                stack.append(p1)
+                see(p1)
+                keep(p1)
+                push(p1)
             continue
         for p in node._c.parents:
             if p.requires_grad and p not in seen:
-                seen.add(p)
-                nodes.append(p)
-                stack.append(p)
+                see(p)
+                keep(p)
+                push(p)
     nodes.sort(key=_by_id)
     return nodes
 
