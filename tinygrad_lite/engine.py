@@ -911,13 +911,13 @@ def _backward(root: Value, grad):
             continue
         # An elementwise node is its own ctx. Its inputs, _p0 and _p1 (None for a unary op),
         # are written out below: on a scalar graph a loop over them costs more than the rest.
-        if node.xp is floatmath:
+        if node.xp is not floatmath:  # numpy (g is an array, or a float after a float op
+            grads = cls.backward(node, g)  # fell back to numpy at a pole: numpy takes both)
+        else:
             try:
                 grads = cls.backward(node, g)
             except (ArithmeticError, ValueError):  # a pole, such as 0 ** -0.5
                 grads = cls.backward(_on_numpy(node), np.array(g))
-        else:
-            grads = cls.backward(node, np.array(g) if type(g) is _float else g)
         if anomaly:
             _anomaly.check_backward(node.ctx, node, grads if type(grads) is tuple else (grads,))
         p, p1 = node._p0, node._p1
