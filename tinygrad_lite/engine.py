@@ -1058,7 +1058,8 @@ def _share(node, g, p, pg):
     """Input ``p`` gets ``pg``, which is ``node``'s own gradient ``g`` (``+`` passes it on) or
     a view of it: node's .grad and the one p is about to store are marked as shared."""
     if node._grad is g:
-        node._grad = _shared(g)
+        node._grad = mark = _new(_Shared)
+        mark.array = g
     if p._grad is None:
         p._grad = _SHARED_NEXT
     return pg
