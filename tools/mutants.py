@@ -287,18 +287,22 @@ m("eng-context-first-input", ENG, "skipped gradient",
   "for p, pg in zip(inputs[:1], grads[:1], strict=True):")
 m("eng-grad-overwrite", ENG, "overwrite",
   "backward: .grad overwritten, not accumulated, across backward calls",
-  "node._grad = pending if old is None else _sum_grads(node, old, g)", "node._grad = pending")
+  "node._grad = g if old is None else _sum_grads(node, old, g)", "node._grad = g")
 m("eng-send-overwrite", ENG, "overwrite",
   "_send: a second consumer's gradient overwrites the pending one",
-  "        p._pass = (prev.array if type(prev) is _Shared else prev) + (\n"
-  "            pg.array if type(pg) is _Shared else pg)",
-  "        p._pass = pg")
+  "    prev = p._pass\n    p._pass = pg if prev is None else prev + pg",
+  "    prev = p._pass\n    p._pass = pg")
 m("eng-shared-read-no-copy", ENG, "overwrite",
   "a gradient shared by two Values (+ passed it on) is not copied when .grad reads it",
-  "g = self._grad = g.array.copy()", "g = self._grad = g.array")
+  "g = self._grad = None if g.array is None else g.array.copy()", "g = self._grad = g.array")
 m("eng-share-node-unmarked", ENG, "overwrite",
-  "a pass-through marks the input's gradient as shared but not the node's own .grad",
-  "    if own is g:  # node's .grad", "    if False:  # node's .grad")
+  "a pass-through marks the input's coming .grad as shared but not the node's own",
+  "    if node._grad is g:\n        node._grad = mark = _new(_Shared)",
+  "    if False:\n        node._grad = mark = _new(_Shared)")
+m("eng-share-input-unmarked", ENG, "overwrite",
+  "a pass-through marks the node's own .grad as shared but not the one the input will store",
+  "    if p._grad is None:\n        p._grad = _SHARED_NEXT",
+  "    if False:\n        p._grad = _SHARED_NEXT")
 m("eng-send-no-unbroadcast", ENG, "wrong axis", "_send does not sum a broadcast gradient back",
   "if pg.shape != pd.shape:\n            pg = unbroadcast(pg, pd.shape, node._op.op)",
   "if False:\n            pg = unbroadcast(pg, pd.shape, node._op.op)")
@@ -312,8 +316,8 @@ m("eng-seed-dtype", ENG, "dtype drop", "the seed of a float32 output is float64"
   "return 1.0 if type(d) is _float else np.ones(d.shape, d.dtype)",
   "return 1.0 if type(d) is _float else np.ones(d.shape)")
 m("eng-run-backward-array-g", ENG, "dtype drop",
-  "a float64 scalar gradient reaches a numpy backward as a Python float",
-  "grads = cls.backward(ctx, np.array(g) if type(g) is _float else g)",
+  "a float64 scalar gradient reaches a context op's numpy backward as a Python float",
+  "grads = cls.backward(ctx, g if on_floats or type(g) is not _float else np.array(g))",
   "grads = cls.backward(ctx, g)")
 m("eng-first-arrival-overwrite", ENG, "overwrite",
   "backward: a later array arrival in p's shape overwrites the pending gradient",
@@ -335,7 +339,7 @@ m("eng-inputs-swapped", ENG, "wrong formula",
   "                pg, pg1 = grads", "                pg1, pg = grads")
 m("eng-scalar-overwrite", ENG, "overwrite",
   "backward: on the scalar path a second consumer's gradient overwrites the first's",
-  "p._pass = pg if prev is None else prev + pg", "p._pass = pg")
+  "                p._pass = pg if prev is None else prev + pg", "                p._pass = pg")
 m("eng-pass-through-shared", ENG, "overwrite",
   "backward: a gradient passed on unchanged (+, -) is shared with the input's .grad, unmarked",
-  "p._pass = pg if pg is not g else _share(node, g)", "p._pass = pg")
+  "p._pass = pg if pg is not g else _share(node, g, p, pg)", "p._pass = pg")
