@@ -135,15 +135,16 @@ def _leaf(data, label=None) -> Value:
 
 
 def _extra(v, key, default=None):
-    """What few Values have, kept in ``v._extra`` (a dict, or None): "label", "kwargs" (of
+    """What few Values have, kept in ``v._extra`` (a dict; None or unset when there is
+    nothing, as in the nodes the builders make, which skip the store): "label", "kwargs" (of
     an elementwise node's op), "version" (stamp of the last change to the data made through
     the library) and "hooks" ({key: fn} from register_hook)."""
-    extra = v._extra
+    extra = getattr(v, "_extra", None)
     return default if extra is None else extra.get(key, default)
 
 
 def _set_extra(v, key, value):
-    extra = v._extra
+    extra = getattr(v, "_extra", None)
     if extra is None:
         if value is None:
             return
@@ -260,7 +261,7 @@ def _elementwise_builder(cls):
         if type(out) is not _float and type(out) is not _ndarray:
             out = _output(out)  # a numpy scalar (the result of 0-d arrays), or a number
         v._data = out
-        v._grad = v._extra = v._c = v._pass = None
+        v._grad = v._c = v._pass = None  # (_extra stays unset: see _extra)
         v._id = _next_id()
         if ra or rb:
             v.requires_grad = True
@@ -546,8 +547,7 @@ class Value:
     @property
     def label(self) -> str | None:
         """The name shown in reprs and drawings (None: unnamed)."""
-        extra = self._extra
-        return None if extra is None else extra.get("label")
+        return _extra(self, "label")
 
     @label.setter
     def label(self, name):
@@ -847,17 +847,19 @@ def backward_order(root: Value) -> list:
 
     An iterative walk (explicit stack, any depth) collects them; sorting by creation order
     then gives a topological order, since a Value is always created after its inputs. (The
-    walk's own order is nearly reversed creation order, which sorts in about linear time.)
+    order in which the walk leaves nodes is close to reversed creation order, which keeps
+    the sort short.)
     """
     if not root.requires_grad:
         return []
     seen = {root}
-    nodes = [root]
+    nodes: list = []
     stack = [root]
     see, keep, push, pop = seen.add, nodes.append, stack.append, stack.pop
     sub = _State.subclassed
     while stack:
         node = pop()
+        keep(node)
         if node._op is None:
             continue
         if node._c is None:  # an elementwise node: inputs _p0 and _p1, written out (speed)
@@ -865,18 +867,15 @@ def backward_order(root: Value) -> list:
             if (type(p) is Value or sub and isinstance(p, Value)) and p.requires_grad and (
                     p not in seen):
                 see(p)
-                keep(p)
                 push(p)
             if (type(p1) is Value or sub and isinstance(p1, Value)) and p1.requires_grad and (
                     p1 not in seen):
                 see(p1)
-                keep(p1)
                 push(p1)
             continue
         for p in node._c.parents:
             if p.requires_grad and p not in seen:
                 see(p)
-                keep(p)
                 push(p)
     nodes.sort(key=_by_id)
     return nodes
