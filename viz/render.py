@@ -32,13 +32,17 @@ class DotNotFoundError(RuntimeError):
 
 
 def _graphviz_pure() -> str | None:
-    """The graphviz-pure program: on PATH, else in the running Python's scripts folder."""
+    """The graphviz-pure program: on PATH, else in the running Python's scripts folder (or,
+    in a venv made with --system-site-packages, the base Python's)."""
     names = ["graphviz-pure", "graphviz-pure.exe"] if os.name == "nt" else ["graphviz-pure"]
     for name in names:
         found = shutil.which(name)
         if found:
             return found
     folders = [sysconfig.get_path("scripts"), os.path.dirname(sys.executable)]
+    if sys.prefix != sys.base_prefix:  # a venv that sees the base Python's packages
+        folders.append(sysconfig.get_path("scripts", vars={"base": sys.base_prefix,
+                                                           "platbase": sys.base_prefix}))
     user = sysconfig.get_path("scripts", f"{os.name}_user") if os.name != "nt" else None
     if user:
         folders.append(user)
