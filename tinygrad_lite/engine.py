@@ -910,8 +910,8 @@ def _backward(root: Value, grad):
             continue
         # An elementwise node is its own ctx. Its inputs, _p0 and _p1 (None for a unary op),
         # are written out below: on a scalar graph a loop over them costs more than the rest.
-        if node.xp is not floatmath:  # numpy (g is an array, or a float after a float op
-            grads = cls.backward(node, g)  # fell back to numpy at a pole: numpy takes both)
+        if node.xp is not floatmath:  # numpy: g is an array, or a float if forward fell
+            grads = cls.backward(node, g)  # back to numpy at a pole; numpy takes either
         else:
             try:
                 grads = cls.backward(node, g)
