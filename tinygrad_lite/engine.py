@@ -51,9 +51,9 @@ _new = object.__new__
 
 
 class _State:
-    """The stamp of the most recent data change made through the library (0: none yet)."""
+    """Engine-wide facts the hot paths read as plain class attributes."""
 
-    last = 0
+    last = 0  # the stamp of the most recent data change made through the library (0: none)
     hooks = 0  # how many hooks are registered on any Value (backward looks only if some are)
     # whether a subclass of Value exists: until one does, ``type(p) is Value`` tells a Value
     # from a constant, and graph walks skip the slower isinstance()
@@ -213,8 +213,8 @@ def _fits_in_value(cls) -> bool:
 
 def _elementwise_builder(cls):
     """The function that builds the output Value of elementwise op ``cls``: ``build(a)`` for
-    a unary op, ``build(a, b)`` for a binary one (``Value.__mul__`` calls ``_mul(self,
-    other)``). One definition for every elementwise op; each op gets its own copy of the
+    a unary op, ``build(a, b)`` for a binary one (``Value.__mul__`` is ``_mul``, Mul's
+    builder). One definition for every elementwise op; each op gets its own copy of the
     function, with its ``forward`` bound, so that calling it costs no lookup."""
     forward = cls.forward
 
@@ -466,8 +466,8 @@ class Value:
     def _mark_changed(self):
         """Record that this Value's data changed (the data setter and optimizers call it), so
         that a backward through an op that saved the old data raises instead of being wrong."""
-        _set_extra(self, "version", _next_id())
-        _State.last = self._extra["version"]
+        _State.last = stamp = _next_id()
+        _set_extra(self, "version", stamp)
 
     @property
     def grad(self):
@@ -921,14 +921,14 @@ def _backward(root: Value, grad):
             _anomaly.check_backward(node.ctx, node, grads if type(grads) is tuple else (grads,))
         p, p1 = node._p0, node._p1
         if p1 is None:
-            pg = grads if type(grads) is not tuple else _only_gradient(cls, grads, node)
+            pg = grads if type(grads) is not tuple else _only_gradient(grads, node)
         else:
             if type(grads) is not tuple:  # (unpacking an array would give its rows)
-                raise _wrong_count(cls, grads, node)
+                raise _wrong_count(node, grads)
             try:
                 pg, pg1 = grads
             except ValueError:
-                raise _wrong_count(cls, grads, node) from None
+                raise _wrong_count(node, grads) from None
             if (type(p1) is Value or sub and isinstance(p1, Value)) and p1.requires_grad:
                 d = p1._data
                 if type(pg1) is _float and type(d) is _float:  # Python floats: add up
@@ -939,7 +939,9 @@ def _backward(root: Value, grad):
                         and pg1.dtype is d.dtype):
                     # an array in p1's shape and dtype, the first to come; g itself (from
                     # +, -) is shared with this node's .grad (see _Shared)
-                    p1._pass = pg1 if pg1 is not g else _share(node, g, p1, pg1)
+                    p1._pass = pg1
+                    if pg1 is g:
+                        _share(node, g, p1)
                 else:
                     _send(p1, pg1, node, g)  # (the general case)
         if (type(p) is Value or sub and isinstance(p, Value)) and p.requires_grad:
@@ -949,15 +951,17 @@ def _backward(root: Value, grad):
                 p._pass = pg if prev is None else prev + pg
             elif (p._pass is None and type(pg) is _ndarray and pg.base is None
                     and type(d) is _ndarray and pg.shape == d.shape and pg.dtype is d.dtype):
-                p._pass = pg if pg is not g else _share(node, g, p, pg)
+                p._pass = pg
+                if pg is g:
+                    _share(node, g, p)
             else:
                 _send(p, pg, node, g)
 
 
-def _only_gradient(cls, grads, node):
+def _only_gradient(grads, node):
     """A unary op's gradient, returned as a 1-tuple rather than bare."""
     if len(grads) != 1:
-        raise _wrong_count(cls, grads, node)
+        raise _wrong_count(node, grads)
     return grads[0]
 
 
@@ -977,7 +981,7 @@ def _context_backward(node, cls, g, anomaly):
         _anomaly.check_backward(ctx, node, grads)
     inputs = ctx.parents
     if len(grads) != len(inputs):
-        raise _wrong_count(cls, grads, node)
+        raise _wrong_count(node, grads)
     for p, pg in zip(inputs, grads, strict=True):
         if p.requires_grad:
             _send(p, pg, node, g)
@@ -992,7 +996,8 @@ def _sum_grads(node, old, g):
     return total if type(total) is _float else np.asarray(total, dtype=node.dtype)
 
 
-def _wrong_count(cls, grads, node):
+def _wrong_count(node, grads):
+    cls = node._op
     n = len(grads) if type(grads) is tuple else 1
     return RuntimeError(f"{cls.op}: backward returned {n} gradients for {len(node.parents)} "
                         f"inputs ({cls.__name__}.backward must return one per input, None "
@@ -1048,20 +1053,18 @@ def _send(p, pg, node, g):
             pg = pg.astype(pd.dtype)
     elif pg is g or (pg.base is not None and type(g) is _ndarray and (
             pg.base is g or pg.base is g.base)):  # g itself (+, -) or a view of it (reshape)
-        pg = _share(node, g, p, pg)
+        _share(node, g, p)
     prev = p._pass
     p._pass = pg if prev is None else prev + pg
 
 
-def _share(node, g, p, pg):
-    """Input ``p`` gets ``pg``, which is ``node``'s own gradient ``g`` (``+`` passes it on) or
-    a view of it: node's .grad and the one p is about to store are marked as shared."""
+def _share(node, g, p):
+    """Input ``p`` gets ``node``'s own gradient ``g`` (``+`` passes it on) or a view of it:
+    node's .grad and the one p is about to store are marked as shared (see _Shared)."""
     if node._grad is g:
-        node._grad = mark = _new(_Shared)
-        mark.array = g
+        node._grad = _shared(g)
     if p._grad is None:
         p._grad = _SHARED_NEXT
-    return pg
 
 
 def _run_hooks(node, g):

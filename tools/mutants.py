@@ -297,8 +297,8 @@ m("eng-shared-read-no-copy", ENG, "overwrite",
   "g = self._grad = None if g.array is None else g.array.copy()", "g = self._grad = g.array")
 m("eng-share-node-unmarked", ENG, "overwrite",
   "a pass-through marks the input's coming .grad as shared but not the node's own",
-  "    if node._grad is g:\n        node._grad = mark = _new(_Shared)",
-  "    if False:\n        node._grad = mark = _new(_Shared)")
+  "    if node._grad is g:\n        node._grad = _shared(g)",
+  "    if False:\n        node._grad = _shared(g)")
 m("eng-share-input-unmarked", ENG, "overwrite",
   "a pass-through marks the node's own .grad as shared but not the one the input will store",
   "    if p._grad is None:\n        p._grad = _SHARED_NEXT",
@@ -342,4 +342,5 @@ m("eng-scalar-overwrite", ENG, "overwrite",
   "                p._pass = pg if prev is None else prev + pg", "                p._pass = pg")
 m("eng-pass-through-shared", ENG, "overwrite",
   "backward: a gradient passed on unchanged (+, -) is shared with the input's .grad, unmarked",
-  "p._pass = pg if pg is not g else _share(node, g, p, pg)", "p._pass = pg")
+  "                if pg is g:\n                    _share(node, g, p)",
+  "                if False:\n                    _share(node, g, p)")
