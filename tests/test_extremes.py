@@ -93,6 +93,31 @@ def test_exact_gradients_at_1e4():
         np.testing.assert_array_equal(e.grad, [0.0, 1.0])
 
 
+@pytest.mark.parametrize("alpha", [1.0, 1.5])
+@pytest.mark.parametrize("x, dtype", [(-20.0, np.float32), (-30.0, np.float32),
+                                      (-40.0, np.float64), (-700.0, np.float64)])
+@pytest.mark.parametrize("form", ["array", "scalar", "method"])
+def test_elu_gradient_in_the_far_negative_tail_is_alpha_exp_x(x, dtype, alpha, form):
+    """alpha * exp(x), not out + alpha (which cancels to exactly 0 below about -17 in float32
+    and -37 in float64). PyTorch gives 2.06e-9 at x = -20 in float32."""
+    want = alpha * np.exp(np.array(x, dtype=np.float64))
+    if form == "array":
+        v = Value(np.array([x, 1.0], dtype=dtype))
+        with strict():
+            F.elu(v, alpha).backward(np.ones(2, dtype=dtype))
+        got = v.grad[0]
+    else:  # 0-d: float64 takes the Python-float path, float32 a 0-d array
+        v = Value(np.array(x, dtype=dtype))
+        with strict():
+            (v.elu(alpha) if form == "method" else F.elu(v, alpha)).backward()
+        got = v.grad
+    assert v.grad.dtype == dtype
+    assert got > 0
+    np.testing.assert_allclose(got, want, rtol=1e-6 if dtype == np.float32 else 1e-12)
+    if x == -20.0 and dtype == np.float32 and alpha == 1.0:
+        np.testing.assert_allclose(got, 2.0611537e-09, rtol=1e-6)
+
+
 @pytest.mark.parametrize("value", [1e4, -1e4, 800.0, -800.0, F64.max, -F64.max, 0.0])
 @pytest.mark.parametrize("method", ["sigmoid", "tanh", "elu", "relu"])
 def test_scalar_path_at_extremes(method, value):

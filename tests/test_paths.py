@@ -30,7 +30,7 @@ from test_ops import CASES, INT_INPUTS, Case, _sigmoid, unary
 import tinygrad_lite.functional as F
 from tinygrad_lite import Value, no_grad
 from tinygrad_lite.engine import backward_order
-from tinygrad_lite.gradcheck import numerical_grad
+from tinygrad_lite.gradient_check import numerical_grad
 from tinygrad_lite.testing import arrays
 
 EXAMPLES = 6

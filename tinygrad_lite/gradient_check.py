@@ -1,4 +1,8 @@
-"""Compare analytic gradients with central finite differences, in float64."""
+"""Compare analytic gradients with central finite differences, in float64.
+
+Users call it as ``tinygrad_lite.gradcheck``; the code lives in this module, under a name of
+its own, so that ``tinygrad_lite.gradcheck`` is one thing: the function.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -53,13 +57,27 @@ def numerical_grad(f, x: np.ndarray, eps=1e-6) -> np.ndarray:
     return grad
 
 
-def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
+def _nonfinite_mismatch(analytic, numeric):
+    """Where one side is non-finite and the other is not the same value (NaN with NaN, or the
+    same infinity)."""
+    same = (np.isnan(analytic) & np.isnan(numeric)) | (np.isinf(analytic) & (analytic == numeric))
+    return (~np.isfinite(analytic) | ~np.isfinite(numeric)) & ~same
+
+
+def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, nonfinite_ok=False):
     """Check ``fn``'s gradients with respect to every input that requires grad.
 
     fn maps Values to a Value. Inputs are copied to float64 (ndarrays and numbers become
     Values that require grad). A many-element output is reduced to <out, r> with a fixed
-    random r, so every output element takes part. Returns True, or raises GradcheckError
-    for the input with the worst element: |analytic - numeric| > atol + rtol * |numeric|.
+    random r (``seed``), so every output element takes part with its own weight and sign: a
+    backward that ignores its upstream gradient, or an error that cancels in a plain sum,
+    fails. Values are compared signed: |analytic - numeric| <= atol + rtol * |numeric|.
+
+    A NaN or infinite gradient, analytic or numeric, fails. With ``nonfinite_ok=True`` (where
+    non-finite values are expected) an element passes where both sides are NaN or both the
+    same infinity; one side finite and the other not, or NaN against inf, still fails.
+    Returns True, or raises GradcheckError with one sentence per failing input: its worst
+    element (a non-finite one first), both values and the relative error.
     """
     vals = [_as_f64_copy(x) for x in inputs]
     out = fn(*vals)
@@ -81,20 +99,35 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
         if not isinstance(v, Value) or not v.requires_grad or v.dtype.kind != "f":
             continue
         analytic = np.zeros(v.shape) if v.grad is None else np.asarray(v.grad, dtype=np.float64)
-        x = v.data
-        numeric = numerical_grad(f, x, eps)
-        err = np.abs(analytic - numeric)
-        bad = err > atol + rtol * np.abs(numeric)
+        with np.errstate(all="ignore"):
+            numeric = numerical_grad(f, v.data, eps)
+            err = np.abs(analytic - numeric)  # signed values compared: a wrong sign shows
+            ok = err <= atol + rtol * np.abs(numeric)  # False where err is NaN
+        nonfinite = ~np.isfinite(analytic) | ~np.isfinite(numeric)
+        bad = _nonfinite_mismatch(analytic, numeric) if nonfinite_ok else nonfinite
+        bad = bad | (~ok & ~nonfinite)
         if bad.any():
-            rel = err / np.maximum(np.abs(numeric), 1e-12)
-            worst = np.unravel_index(np.argmax(np.where(bad, err, -1.0)), v.shape) if v.ndim else ()
             name = repr(v.label) if v.label is not None else f"at position {pos}"
-            failures.append(
-                f"gradcheck of {op}: input {name} (shape {v.shape}) at index "
-                f"{tuple(int(i) for i in worst)}: "
-                f"analytic {analytic[worst]:.6g}, numeric {numeric[worst]:.6g}, relative error "
-                f"{rel[worst]:.3g} (atol={atol:g}, rtol={rtol:g}); {int(bad.sum())} of {v.size} "
-                f"elements out of tolerance")
+            failures.append(_sentence(op, name, v, analytic, numeric, err, bad, nonfinite,
+                                      nonfinite_ok, atol, rtol))
     if failures:
         raise GradcheckError("\n".join(failures))
     return True
+
+
+def _sentence(op, name, v, analytic, numeric, err, bad, nonfinite, nonfinite_ok, atol, rtol):
+    """The failure of one input, as a sentence about its worst element."""
+    odd = bad & nonfinite
+    score = np.where(odd, np.inf, np.where(bad, err, -1.0))  # a non-finite element first
+    worst = np.unravel_index(int(np.argmax(score.ravel())), v.shape) if v.ndim else ()
+    a, n = float(analytic[worst]), float(numeric[worst])
+    head = (f"gradcheck of {op}: input {name} (shape {v.shape}) at index "
+            f"{tuple(int(i) for i in worst)}: analytic {a:.6g}, numeric {n:.6g}")
+    count = f"{int(bad.sum())} of {v.size} elements out of tolerance"
+    if odd[worst]:
+        why = ("the two sides are not the same non-finite value" if nonfinite_ok else
+               "a non-finite gradient never passes (pass nonfinite_ok=True where NaN or inf "
+               "is expected on both sides)")
+        return f"{head}: {why}; {count}"
+    rel = abs(a - n) / max(abs(n), 1e-12)
+    return f"{head}, relative error {rel:.3g} (atol={atol:g}, rtol={rtol:g}); {count}"

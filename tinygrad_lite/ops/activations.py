@@ -87,8 +87,12 @@ class LeakyReLU(Function):
 
 
 class ELU(Function):
-    """x for x > 0, alpha (exp(x) - 1) otherwise. Derivative 1 for x > 0, alpha exp(x) =
-    out + alpha for x <= 0 (so alpha at 0, PyTorch's choice; 1 for the default alpha = 1)."""
+    """x for x > 0, alpha (exp(x) - 1) otherwise. Derivative 1 for x > 0, alpha exp(x) for
+    x <= 0 (so alpha at 0, PyTorch's choice; 1 for the default alpha = 1).
+
+    The derivative is computed as alpha * exp(x), not as out + alpha: that sum cancels to
+    exactly 0 once exp(x) is below half an ulp of alpha (x < -17 in float32, x < -37 in
+    float64), where alpha * exp(x) is still a tiny positive number (2.06e-9 at x = -20)."""
 
     __slots__ = ("x", "out", "alpha")
     op = "elu"
@@ -103,7 +107,8 @@ class ELU(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g * ctx.xp.where(ctx.x > 0, 1.0, ctx.out + ctx.alpha)
+        xp = ctx.xp
+        return g * xp.where(ctx.x > 0, 1.0, ctx.alpha * xp.exp(xp.minimum(ctx.x, 0.0)))
 
 
 def _prelu_alpha_shape(x_shape, a_shape):
