@@ -19,6 +19,8 @@ import itertools
 import re
 from pathlib import Path
 
+from tinygrad_lite.files import write_text
+
 from . import escape as esc
 from .info import GraphTooLargeError
 from .steps import BackwardStep, _brief, backward_steps
@@ -29,12 +31,16 @@ _serial = itertools.count(1)  # with a hash of the content: a prefix unique in t
 
 
 class Animation(str):
-    """The page of an animation of backprop: a ``str`` holding the whole HTML page.
+    """The page of an animation of backprop.
 
-    ``str(a)`` and ``a.html``: the standalone page; ``a.fragment``: the same animation as one
-    ``<div>`` (style and script inside, ids scoped) to place into a page of your own;
-    ``a.write(path)``; ``a.prefix``: the prefix of its ids; ``a.steps``: how many steps.
-    As a notebook cell's last expression it shows as the working animation (in a frame).
+    ``a.html``: the standalone page; ``a.fragment``: the same animation as one ``<div>``
+    (style and script inside, ids scoped) to place into a page of your own; ``a.write(path)``;
+    ``a.prefix``: the prefix of its ids; ``a.steps``: how many steps. ``str(a)``, ``print(a)``
+    and f-strings give a one-line description; use ``a.html`` for the page. As a notebook
+    cell's last expression it shows as the working animation, in a sandboxed frame.
+
+    For code written when it was a plain ``str``, it still is one holding the page: ``==``,
+    ``in``, ``len`` and ``file.write(a)`` see the page.
     """
 
     fragment: str
@@ -56,30 +62,32 @@ class Animation(str):
         return str.__str__(self)
 
     def __str__(self) -> str:
-        return self.html
+        return repr(self)
+
+    def __format__(self, spec: str) -> str:
+        return format(repr(self), spec)
 
     def __repr__(self) -> str:
-        return (f"<Animation {self.prefix}: {self.steps} steps, {len(self):,} characters of "
-                f"HTML; .html, .fragment, .write(path)>")
+        return (f"<Animation {self.prefix}: {self.steps} steps, {len(self.html):,} characters "
+                f"of HTML; .html, .fragment, .write(path)>")
 
     def _repr_pretty_(self, p, cycle) -> None:  # IPython's text/plain: short, not the page
         p.text(repr(self))
 
     def write(self, path: str | Path) -> str:
-        """Write the standalone page to ``path``; returns the path as str."""
+        """Write the standalone page to ``path`` (atomically: a failure part-way leaves the
+        previous file as it was); returns the path as str."""
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(self.html, encoding="utf-8")
-        return str(out)
+        return write_text(out, self.html)
 
     def _repr_html_(self) -> str:
-        """The page in a frame of its own (``srcdoc``): it cannot clash with the notebook."""
+        """The page in a frame of its own (``srcdoc``), sandboxed: its script runs, but it
+        cannot reach the notebook, and nothing in it can clash with the notebook."""
         doc = _html.escape(self.html, quote=True)
-        fit = ("try{this.style.height=(this.contentDocument.documentElement.scrollHeight+4)"
-               "+'px'}catch(e){}")
         return (f'<iframe class="tgl-anim-frame" title="backprop, step by step" '
-                f'srcdoc="{doc}" onload="{fit}" style="width: 100%; height: {self.height}px; '
-                f'border: 1px solid #ddd;"></iframe>')
+                f'sandbox="allow-scripts" srcdoc="{doc}" style="width: 100%; '
+                f'height: {self.height}px; border: 1px solid #ddd;"></iframe>')
 
 
 def animate_backward(root, path=None, grad=None, *, params=None, model=None, title=None,
@@ -132,12 +140,13 @@ def animate_backward(root, path=None, grad=None, *, params=None, model=None, tit
     info = g.info
     if info is None:  # draw_graph always measures; a GradGraph made by hand has no info
         raise RuntimeError("animate_backward: the drawing has no GraphInfo")
+    names = _human_names(steps, info)
     data = []
     n = len(steps)
     for st in steps:
         node = info.node(st.value)
-        lines = [f"upstream gradient (d output / d {node.name or node.op_label or node.id}): "
-                 f"{_brief(st.upstream)}"]
+        who = names.get(id(st.value)) or _plain(node)
+        lines = [f"upstream gradient (d output / d {who}): {_brief(st.upstream)}"]
         edges = []
         if st.is_leaf:
             lines.append("a leaf: this gradient is final (it is what .grad holds after "
@@ -148,32 +157,106 @@ def animate_backward(root, path=None, grad=None, *, params=None, model=None, tit
             except KeyError:
                 continue  # a folded constant
             edges.append(f"e_{pnode.id}_{node.id}_{i}")
+            to = names.get(id(p)) or _plain(pnode)
             if d is None:
-                lines.append(f"to {_who(pnode)}: no gradient (requires_grad=False)")
+                lines.append(f"to {to}: no gradient (requires_grad=False)")
                 continue
-            lines.append(f"to {_who(pnode)}: local {_brief(lo)}; downstream = upstream x local "
+            lines.append(f"to {to}: local {_brief(lo)}; downstream = upstream x local "
                          f"= {_brief(d)}")
+        kind = f"op {node.op_label}" if st.op else "a leaf"
         data.append({"node": node.id, "edges": edges,
-                     "title": f"Step {st.index + 1} of {n}: {_who(node)}, "
-                              f"{('op ' + node.op_label) if st.op else 'leaf'}",
-                     "lines": lines})
+                     "title": f"Step {st.index + 1} of {n}: {who} ({kind})", "lines": lines})
     svg = _strip_svg_header(svg)
     steps_json = esc.script_json(data)
     digest = hashlib.sha1((svg + steps_json).encode("utf-8")).hexdigest()[:6]
     prefix = f"tgl{digest}x{next(_serial)}"
-    title_html = esc.html(title or "Backprop, step by step")
-    fragment = (_FRAGMENT.replace("{{P}}", prefix).replace("{{TITLE}}", title_html)
-                .replace("{{N}}", str(n)).replace("{{SVG}}", _scope_ids(svg, prefix))
-                .replace("{{STEPS}}", steps_json).replace("{{STYLE}}", _STYLE))
-    page = _PAGE.replace("{{TITLE}}", title_html).replace("{{FRAGMENT}}", fragment)
+    title_html = esc.html(title or "Backprop, step by step", newline=" ")
+    # one pass each: a value (a label, a title, the steps) is never searched for markers
+    fragment = _fill(_FRAGMENT, {"P": prefix, "TITLE": title_html, "N": str(n),
+                                 "SVG": _scope_ids(svg, prefix), "STEPS": steps_json,
+                                 "STYLE": _STYLE})
+    page = _fill(_PAGE, {"TITLE": title_html, "FRAGMENT": fragment})
     anim = Animation(page, fragment, prefix, n, _height(svg))
     if path is not None:
         anim.write(path)
     return anim
 
 
-def _who(info) -> str:
-    return f"{info.name or info.op_label or info.kind} [{info.id}]"
+_MARKER = re.compile(r"\{\{([A-Z]+)\}\}")
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    """``template`` with every ``{{NAME}}`` replaced by ``values[NAME]``, in one pass.
+
+    The values are already escaped for where they go; they are inserted, never searched, so
+    a label or title that holds ``{{STEPS}}`` stays text. A marker without a value raises.
+    """
+    return _MARKER.sub(lambda m: values[m.group(1)], template)
+
+
+_INFIX = frozenset({"+", "-", "*", "/", "@", "**"})
+
+
+def _plain(node) -> str:
+    """A node's name, else its op, else its kind: what a person would call it."""
+    return node.name or node.op_label or {"param": "a parameter", "input": "the input",
+                                          "const": "a constant"}.get(node.kind, node.kind)
+
+
+def _human_names(steps: list[BackwardStep], info) -> dict[int, str]:
+    """id(Value) -> a name for the page's text: the label or parameter name, else the
+    expression that computed the node from named inputs ("w0 * x0", "sigmoid(w0 * x0 + b)"),
+    shortened with "..." past a few dozen characters. Never an internal node id."""
+    out: dict[int, str] = {}
+    for st in reversed(steps):  # inputs before the ops that use them
+        v = st.value
+        try:
+            node = info.node(v)
+        except KeyError:
+            continue
+        if node.name:
+            out[id(v)] = node.name
+            continue
+        if not st.op:
+            out[id(v)] = _plain(node)
+            continue
+        args = []
+        for p in st.parents:
+            a = out.get(id(p))
+            if a is None:
+                try:
+                    a = _plain(info.node(p))
+                except KeyError:  # a folded constant: its number
+                    a = _brief(p.data)
+            args.append(a)
+        op = node.op_label if node.op_label.split(" ")[0] == st.op else st.op
+        out[id(v)] = _expression(st.op, op, args)
+    seen: dict[str, int] = {}
+    for key, name in list(out.items()):  # two nodes computed alike: "..., the 2nd"
+        k = seen[name] = seen.get(name, 0) + 1
+        if k > 1:
+            out[key] = f"{name} (the {_ordinal(k)})"
+    return out
+
+
+def _expression(op: str, label: str, args: list[str], limit: int = 48) -> str:
+    def wrap(a: str) -> str:
+        return f"({a})" if " " in a and not a.endswith(")") else a
+
+    if op in _INFIX and len(args) == 2:
+        text = f"{wrap(args[0])} {op} {wrap(args[1])}"
+        if len(text) > limit:
+            short = [a if len(a) <= limit // 3 else "..." for a in args]
+            text = f"{wrap(short[0])} {op} {wrap(short[1])}"
+        return text
+    if op == "neg" and len(args) == 1:
+        return "-" + wrap(args[0])
+    text = f"{label}({', '.join(args)})"
+    return text if len(text) <= limit else f"{label}(...)"
+
+
+def _ordinal(k: int) -> str:
+    return {2: "2nd", 3: "3rd"}.get(k, f"{k}th")
 
 
 def _strip_svg_header(svg: str) -> str:
@@ -195,10 +278,11 @@ def _scope_ids(svg: str, prefix: str) -> str:
 
 
 def _height(svg: str) -> int:
-    """Pixels the page needs at full size: the SVG's height plus the title and controls."""
+    """Pixels a notebook frame gives the page: the SVG's height plus the title, the controls
+    and the explanation, at most 900 (the page fits the drawing into whatever it gets)."""
     m = re.search(r'<svg[^>]*\bheight="([\d.]+)(pt|px)?"', svg)
     h = float(m.group(1)) * (4 / 3 if m.group(2) in (None, "pt") else 1) if m else 400.0
-    return int(min(h, 1200) + 190)
+    return int(min(h + 260, 900))
 
 
 _STYLE = """
@@ -209,9 +293,10 @@ _STYLE = """
   .tgl-anim button { font-size: 14px; padding: 4px 10px; margin-right: 4px; }
   .tgl-anim .tgl-slider { width: 320px; vertical-align: middle; }
   .tgl-anim .tgl-counter { margin-left: 8px; font-weight: bold; }
-  .tgl-anim .tgl-explain { min-height: 4.5em; margin: 8px 0; font-size: 14px; }
+  .tgl-anim .tgl-explain { height: 7.2em; overflow-y: auto; margin: 8px 0; font-size: 14px;
+                           line-height: 1.2; }
   .tgl-anim .tgl-explain .title { font-weight: bold; }
-  .tgl-anim .tgl-graph svg { max-width: 100%; height: auto; }
+  .tgl-anim .tgl-graph svg { display: block; overflow: visible; }
   .tgl-anim .tgl-hidden { visibility: hidden; }
   .tgl-anim .tgl-pending path, .tgl-anim .tgl-pending polygon { stroke: #d0d0d0 !important; }
   .tgl-anim .tgl-pending polygon { fill: #d0d0d0 !important; }
@@ -288,6 +373,29 @@ for (const st of STEPS) {
   nodeParts[st.node] = gradParts(st.node);
   for (const e of st.edges) edgeEls[e] = part(e);
 }
+// the drawing's own text may be wider than the layout measured it (another font): widen the
+// view to hold all of it, then fit it to the window, no smaller than 60% unless that fits
+const vb = svg.viewBox.baseVal;
+const box = svg.getBBox();
+const x0 = Math.min(vb.x, box.x - 4), y0 = Math.min(vb.y, box.y - 4);
+const vw = Math.max(vb.x + vb.width, box.x + box.width + 4) - x0;
+const vh = Math.max(vb.y + vb.height, box.y + box.height + 4) - y0;
+svg.setAttribute("viewBox", [x0, y0, vw, vh].join(" "));
+const natural = {w: vw * 4 / 3, h: vh * 4 / 3};  // Graphviz's points, as CSS pixels
+svg.removeAttribute("width");
+svg.removeAttribute("height");
+function fit() {
+  // the room: the graph's width, and the window's height below the animation's controls
+  const above = part("graph").getBoundingClientRect().top - root.getBoundingClientRect().top;
+  const w = Math.max(part("graph").clientWidth - 2, 100);
+  const h = Math.max(window.innerHeight - above - 40, 100);
+  let s = Math.min(1, w / natural.w, h / natural.h);
+  if (s < 0.6) s = Math.min(0.6, w / natural.w);  // too small to read: scroll instead
+  svg.style.width = (natural.w * s).toFixed(1) + "px";
+  svg.style.height = (natural.h * s).toFixed(1) + "px";
+}
+fit();
+window.addEventListener("resize", fit);
 const highlight = document.createElementNS(NS, "rect");
 highlight.setAttribute("class", "tgl-current");
 (svg.querySelector("g.graph") || svg).appendChild(highlight);

@@ -22,9 +22,14 @@ Graphs with more than ``max_nodes`` nodes are drawn one node per module (the mod
 with a note on the page. The data is compact JSON, numbers rounded to 4 significant digits
 and stored per statistic as one array over the steps.
 
-``Explorer`` (what ``explore`` returns): ``str()`` is the page, ``save(path)`` writes it,
-``_repr_html_()`` shows it in Jupyter inside an iframe, so several on one notebook page work
-independently.
+``Explorer`` (what ``explore`` returns): ``.html`` is the page, ``str()`` a one-line
+description, ``save(path)`` writes the page (atomically), ``_repr_html_()`` shows it in Jupyter
+inside a sandboxed iframe, so several on one notebook page work independently.
+
+Every text a user supplies (labels, parameter and module names, the title, op names) reaches
+the page escaped for where it lands: DOT strings for the drawing, JSON with ``<``, ``>``, ``&``
+and the line separators escaped inside the script, entities in HTML. The page is assembled in
+one pass over its template, so no value is ever searched for markers.
 """
 from __future__ import annotations
 
@@ -35,6 +40,8 @@ import re
 from pathlib import Path
 
 import numpy as np
+
+from tinygrad_lite.files import write_text
 
 from . import escape as esc
 from .recorder import Recorder
@@ -51,10 +58,11 @@ CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline
 
 
 class Explorer:
-    """The page ``explore`` made: ``str()`` the HTML, ``save(path)``, inline in Jupyter.
+    """The page ``explore`` made: ``.html``, ``save(path)``, inline in Jupyter.
 
     Attributes: ``html`` (the page), ``nodes`` (drawn nodes), ``collapsed`` (True when the
     graph was drawn one node per module), ``note`` (what the page says about it), ``path``.
+    ``str()`` and ``repr()`` are one line describing it; ``.html`` is the page.
     """
 
     def __init__(self, html: str, nodes: int, collapsed: bool, note: str, height: int,
@@ -67,21 +75,21 @@ class Explorer:
         self.path = path
 
     def __str__(self) -> str:
-        return self.html
+        return repr(self)
 
     def __repr__(self):
         kb = len(self.html.encode("utf-8")) / 1024
         where = f", saved to {self.path!r}" if self.path else ""
-        return f"Explorer({self.nodes} nodes, {kb:.0f} KiB{where})"
+        return f"Explorer({self.nodes} nodes, {kb:.0f} KiB of HTML in .html{where})"
 
     def save(self, path) -> str:
-        """Write the page to ``path`` (UTF-8); returns the path as a string."""
+        """Write the page to ``path`` (UTF-8, atomically: a failure part-way leaves the
+        previous file as it was); returns the path as a string."""
         p = Path(path)
         if p.parent and not p.parent.exists():
             p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(self.html, encoding="utf-8")
-        self.path = str(p)
-        return str(p)
+        self.path = write_text(p, self.html)
+        return self.path
 
     def iframe(self, height: int | None = None) -> str:
         """The page inside an ``<iframe srcdoc>``: its own document, so several never share
@@ -158,7 +166,7 @@ def write_explorer(source, folder, name, *, title=None, height=760, **kwargs) ->
     ex = explore(source, path, title=title, height=height, **kwargs)
     label = esc.html(title or name)
     block = (f'<figure class="explorer"><iframe src="{esc.html(name)}" loading="lazy" '
-             f'style="width:100%;height:{height}px;border:1px solid #ccc" '
+             f'sandbox="allow-scripts" style="width:100%;height:{height}px;border:1px solid #ccc" '
              f'title="{label}"></iframe><figcaption>{label}: gradient flow over the recorded '
              f'steps (<a href="{esc.html(name)}">open the explorer on its own page</a>)'
              f"</figcaption></figure>")
@@ -289,6 +297,7 @@ def _data(rec: Recorder, layout: dict, classes: dict, title, mark_fraction) -> d
         hidden += [k for k in item["params"] if k != item["rep"]]
     rows = [item["rep"] for item in draw] + hidden
     index = {k: i for i, k in enumerate(hidden, start=len(draw))}
+    names = _display_names(rec)
     nodes = []
     for i, k in enumerate(rows):
         m = rec.nodes[k]
@@ -296,11 +305,11 @@ def _data(rec: Recorder, layout: dict, classes: dict, title, mark_fraction) -> d
                  "g": m.group, "d": m.depth, "u": m.units, "lab": m.label, "dt": m.dtype}
         if i < len(draw) and draw[i]["group"] is not None:
             g = draw[i]["group"]
-            entry.update(kind="module", name=g, cls=classes.get(g, "module"),
-                         members=len(draw[i]["keys"]), out=k,
+            entry.update(kind="module", name=f"module {g}", cls=classes.get(g, "module"),
+                         members=len(draw[i]["keys"]), out=names[k],
                          p=[index.get(p, i) for p in draw[i]["params"]])
         else:
-            entry["name"] = m.name
+            entry["name"] = names[k]
         nodes.append(entry)
     S = {js: [_col(rec.columns(k)[stat]) for k in rows] for js, stat in STATS.items()}
     H = {"v": [_hist_col(rec.columns(k)["hist"]) for k in rows],
@@ -326,6 +335,37 @@ def _data(rec: Recorder, layout: dict, classes: dict, title, mark_fraction) -> d
         "bins": rec.bins, "saturation": rec.saturation, "mark": mark_fraction,
         "root": next((i for i, k in enumerate(rows) if rec.nodes[k].depth == 0), None),
     }
+
+
+def _display_names(rec: Recorder) -> dict[str, str]:
+    """Recorder identity -> the name a person reads: a parameter's dotted name, a label, "data",
+    or the op and its module ("+ in module 0", "relu in module 1, the 2nd"); the identity
+    itself ("0 + #0") stays in the panel, as the key for ``rec.series``."""
+    count: dict[tuple, int] = {}
+    for m in rec.nodes.values():
+        if m.kind != "param" and not m.label:
+            count[m.kind, m.module, m.op] = count.get((m.kind, m.module, m.op), 0) + 1
+    seen: dict[tuple, int] = {}
+    out = {}
+    for key, m in rec.nodes.items():
+        if m.kind == "param":
+            out[key] = key
+            continue
+        if m.label:
+            out[key] = f"{m.label} ({m.op})" if m.kind == "op" else m.label
+            continue
+        what = (m.kind, m.module, m.op)
+        k = seen[what] = seen.get(what, 0) + 1
+        base = "data" if m.kind == "input" else (f"{m.op} in module {m.module}" if m.module
+                                                 else m.op)
+        if count[what] > 1:
+            base += f" {k}" if m.kind == "input" else f", the {_ordinal(k)}"
+        out[key] = base
+    return out
+
+
+def _ordinal(k: int) -> str:
+    return {1: "1st", 2: "2nd", 3: "3rd"}.get(k if k < 20 else k % 10, f"{k}th")
 
 
 def _references(rec: Recorder, rows: list) -> dict:
@@ -391,7 +431,7 @@ def _dot(rec: Recorder, layout: dict, classes: dict, data: dict, rankdir: str) -
              f'  graph [rankdir={rankdir} nodesep=0.3 ranksep=0.45 fontname="Helvetica" '
              f'bgcolor="transparent" newrank=true]',
              '  node [shape=box style="rounded,filled" fillcolor="#ffffff" color="#555555" '
-             'fontname="Helvetica" fontsize=10 margin="0.12,0.04"]',
+             f'fontname="Helvetica" fontsize={FONT_SIZE} margin="0.12,0.04"]',
              '  edge [color="#888888" arrowsize=0.6]']
     node_lines = {}
     for i in range(len(draw)):
@@ -437,7 +477,7 @@ def _dot(rec: Recorder, layout: dict, classes: dict, data: dict, rankdir: str) -
             label = esc.dot_string(f"{path} ({cls})" if cls else path)
             lines.append(f"{pad}subgraph cluster_{c['id']} {{")
             lines.append(f'{pad}  id="{c["id"]}" label="{label}" labeljust=l labelloc=t '
-                         f'style="rounded,dashed" color="#8c8c8c" fontsize=10 '
+                         f'style="rounded,dashed" color="#8c8c8c" fontsize={FONT_SIZE - 1} '
                          f'fontcolor="#444444"')
             emit(sub, pad + "  ")
             lines.append(pad + "}")
@@ -451,8 +491,9 @@ def _dot(rec: Recorder, layout: dict, classes: dict, data: dict, rankdir: str) -
     return "\n".join(lines) + "\n"
 
 
+FONT_SIZE = 12  # of node text, in the drawing's units: the page opens at >= 0.95 px per unit
 _GRAD_SLOT = "|grad| \u2007-0.000e-00 \u2007"  # room for the longest number a step shows
-_UNIT_SLOT = "dead 100% (0000/0000)\u2007"
+_UNIT_SLOT = "0000 of 0000 units dead (100%)\u2007"  # and for the longest unit line
 
 
 def _label(n: dict) -> str:
@@ -460,9 +501,9 @@ def _label(n: dict) -> str:
     if n["kind"] == "module":
         second = f"{n['cls']}, {n['members']} nodes"
     elif n["kind"] == "op":
-        second = f"{n['op']} {shape}"
+        second = f"op {n['op']}, output {shape}"
     else:
-        second = f"{n['kind']} {shape}"
+        second = f"{'parameter' if n['kind'] == 'param' else 'data'} {shape}"
     lines = [n["name"], second, _GRAD_SLOT]
     if n["u"] is not None:
         lines += [_UNIT_SLOT, "\u2007"]  # the unit strip is drawn on the last line
@@ -500,19 +541,33 @@ def _asset(name: str) -> str:
 
 
 def _page(svg: str, data: dict, title) -> str:
-    t = esc.html(title or "Gradient flow over training")
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{t}</title>\n<style>\n{_asset('explore.css')}</style>\n</head>\n<body>\n"
-        f"{_BODY.replace('{{TITLE}}', t)}"
-        f'<div id="graph">{svg}</div>\n</main>\n'
-        f'<script type="application/json" id="tgl-data">{esc.script_json(data)}</script>\n'
-        f"<script>\n{_asset('explore.js')}</script>\n</body>\n</html>\n")
+    return _fill(_PAGE, {
+        "CSP": CSP, "TITLE": esc.html(title or "Gradient flow over training", newline=" "),
+        "STYLE": _asset("explore.css"), "SVG": svg, "DATA": esc.script_json(data),
+        "SCRIPT": _asset("explore.js")})
 
 
-_BODY = """<header id="bar">
+_MARKER = re.compile(r"\{\{([A-Z]+)\}\}")
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    """``template`` with each ``{{NAME}}`` replaced by ``values[NAME]`` in one pass: values
+    (escaped already) are inserted, never searched, so a title holding ``{{SVG}}`` stays text."""
+    return _MARKER.sub(lambda m: values[m.group(1)], template)
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{{CSP}}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{TITLE}}</title>
+<style>
+{{STYLE}}</style>
+</head>
+<body>
+<header id="bar">
   <div id="title">{{TITLE}}</div>
   <div id="controls">
     <button id="first" title="first step (Home)">|&#x25C0;</button>
@@ -540,10 +595,17 @@ gradient nearest the output at this step">colour:
 <main id="main">
 <aside id="side">
   <section id="loss-box"><h3>loss</h3><svg id="loss" width="300" height="110"></svg></section>
-  <section id="heat-box"><h3>gradient RMS of every op (rows, input at the top) by step</h3>
+  <section id="heat-box"><h3>gradient RMS of every op, by step</h3>
     <div id="heat"></div></section>
-  <section id="legend-box"><h3>colour</h3><div id="legend"></div></section>
+  <section id="legend-box"><h3>what the colours mean</h3><div id="legend"></div></section>
   <section id="panel"><p class="hint">Click a node, an edge or a module to see its numbers.
   Drag to pan, wheel to zoom; click a module's title to collapse it.</p></section>
 </aside>
+<div id="graph">{{SVG}}</div>
+</main>
+<script type="application/json" id="tgl-data">{{DATA}}</script>
+<script>
+{{SCRIPT}}</script>
+</body>
+</html>
 """

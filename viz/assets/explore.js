@@ -40,6 +40,9 @@
   const RAMP = [[-6, [242, 242, 242]], [-3, [198, 219, 239]], [-1, [107, 174, 214]],
     [0, [49, 130, 189]], [2, [8, 69, 148]], [3, [197, 27, 125]]];
   const DEAD = "#d73027", SATURATED = "#f28e2b", EXPLODING = "#c51b7d", HEALTHY = "#a6d96a";
+  const BORDER = "#555555", DATA_BORDER = "#aaaaaa", PARAM = "#fff3c4", DATA = "#ececec";
+  const NO_GRAD = "#bbbbbb", TINY = "#cccccc", UNMEASURED = "#777777", NOT_RECORDED = "#dddddd";
+  const CURRENT = "#d62728", SELECTED = "#ffbf00";
   const hex = (c) => "#" + c.map((v) => Math.round(v).toString(16).padStart(2, "0")).join("");
   function rampAt(x) {
     if (x <= RAMP[0][0]) return hex(RAMP[0][1]);
@@ -172,7 +175,7 @@
     g.setAttribute("id", c.id + "-collapsed");
     const rect = document.createElementNS(NS, "rect");
     for (const [a, v] of [["x", box.x], ["y", box.y], ["width", box.width], ["height", box.height],
-      ["rx", 8], ["stroke", "#555555"], ["stroke-width", 1.5]]) rect.setAttribute(a, v);
+      ["rx", 8], ["stroke", BORDER], ["stroke-width", 1.5]]) rect.setAttribute(a, v);
     g.appendChild(rect);
     const cx = box.x + box.width / 2, cy = box.y + box.height / 2;
     const lines = [];
@@ -225,7 +228,7 @@
     const u = unitText(unitNode(c), j);
     ov.lines[2].textContent = u ? u.text : c.nodes.length + " nodes";
     const bad = u && u.marked;
-    ov.rect.setAttribute("stroke", bad ? (u.dead ? DEAD : SATURATED) : "#555555");
+    ov.rect.setAttribute("stroke", bad ? (u.dead ? DEAD : SATURATED) : BORDER);
     ov.rect.setAttribute("stroke-width", bad ? 3 : 1.5);
   }
   function unitNode(c) {  // the last node of a module with units (its activation)
@@ -237,10 +240,11 @@
     const n = D.nodes[i], dead = at(S("dead", i), j), sat = at(S("sat", i), j), sata = at(S("sata", i), j);
     if (dead !== null) {
       const k = Math.round(dead * n.u);
-      return { text: "dead " + pct(dead) + " (" + k + "/" + n.u + ")", dead: true, marked: dead > 0 && dead >= D.mark };
+      return { text: k + " of " + n.u + " units dead (" + pct(dead) + ")", dead: true,
+        marked: dead > 0 && dead >= D.mark };
     }
     if (sata !== null) {
-      return { text: "saturated " + pct(sata) + ", units " + pct(sat), dead: false, marked: sata > 0 && sata >= D.mark };
+      return { text: pct(sata) + " of outputs saturated", dead: false, marked: sata > 0 && sata >= D.mark };
     }
     return null;
   }
@@ -252,7 +256,7 @@
     const j = state.j, n = D.nodes[i];
     const r = rms(i, j), absent = at(S("mean", i), j) === null && at(S("gn", i), j) === null;
     let fill = i === D.root ? "#ffffff" : gradColour(r, n.g, j);
-    if (fill === null) fill = n.kind === "input" ? "#ececec" : n.kind === "param" ? "#fff3c4" : "#ffffff";
+    if (fill === null) fill = n.kind === "input" ? DATA : n.kind === "param" ? PARAM : "#ffffff";
     el.shape.setAttribute("fill", fill);
     el.g.style.opacity = absent ? "0.35" : "";
     const tc = textColour(fill);
@@ -276,7 +280,7 @@
     if (el.strip) {
       const s = D.strip[i][j], bad = at(S("dead", i), j) !== null ? DEAD : SATURATED;
       el.strip.forEach((rect, c) => {
-        rect.setAttribute("fill", s ? mix(HEALTHY, bad, Number(s[c] || 0) / 9) : "#dddddd");
+        rect.setAttribute("fill", s ? mix(HEALTHY, bad, Number(s[c] || 0) / 9) : NOT_RECORDED);
       });
     }
   }
@@ -285,29 +289,53 @@
     if (!el || !el.path) return;
     const j = state.j, e = D.edges[k], src = D.nodes[e.s];
     const dn = at(D.ES.dn[k], j), up = at(D.ES.up[k], j);
-    let colour = "#bbbbbb", width = 1, dash = "";
+    let colour = NO_GRAD, width = 1, dash = "";
     if (dn !== null) {
       const r = dn / Math.sqrt(Math.max(sizeOf(src), 1));
       if (dn === 0 && up !== 0) { colour = DEAD; width = 1.5; dash = "5,3"; }
       else if (!Number.isFinite(r)) { colour = EXPLODING; width = 3; }
       else {
         const x = rampPos(r, src.g, j);
-        if (x === null) colour = "#555555";
+        if (x === null) colour = UNMEASURED;
         else {
           colour = rampAt(x);
-          if (x <= -5.5) colour = "#cccccc";
+          if (x <= -5.5) colour = TINY;
           width = 0.7 + 2.8 * Math.min(Math.max((x + 6) / 8, 0), 1);
         }
       }
-    } else if (up !== null) colour = "#777777";
+    } else if (up !== null) colour = UNMEASURED;
     el.path.setAttribute("stroke", colour);
     el.path.setAttribute("stroke-width", width.toFixed(2));
     if (dash) el.path.setAttribute("stroke-dasharray", dash); else el.path.removeAttribute("stroke-dasharray");
     for (const h of el.heads) { h.setAttribute("fill", colour); h.setAttribute("stroke", colour); }
   }
+  // the layout measured text in Helvetica; a browser with other fonts (DejaVu is wider) would
+  // let it run out of its box: a line that does not fit is narrowed to the box's width
+  function fitLines(texts) {
+    for (const t of texts) t.removeAttribute("textLength");
+    const wide = texts.map((t) => [t, t.getComputedTextLength(), t.__room]);  // one layout
+    for (const [t, len, room] of wide) {
+      if (room && len > room) {
+        t.setAttribute("textLength", room.toFixed(1));
+        t.setAttribute("lengthAdjust", "spacingAndGlyphs");
+      }
+    }
+  }
+  const dynamicTexts = [];
+  function fitStatic() {
+    const all = [];
+    for (const el of nodeEls) {
+      if (!el || !el.shape) continue;
+      const room = el.shape.getBBox().width - 8;
+      el.texts.forEach((t, q) => { t.__room = room; (q < 2 ? all : dynamicTexts).push(t); });
+    }
+    fitLines(all);
+    fitLines(dynamicTexts);
+  }
   function show(j) {
     state.j = Math.max(0, Math.min(nSteps - 1, j | 0));
     for (let i = 0; i < D.ndraw; i++) paintNode(i);
+    fitLines(dynamicTexts);
     D.edges.forEach((_, k) => paintEdge(k));
     for (const k of state.collapsed) paintCluster(k);
     slider.value = String(state.j);
@@ -390,11 +418,12 @@
     const w = cw / 1.25, h = ch / 1.25;
     setView({ x: home.x + (home.w - w) / 2, y: home.y + (home.h - h) / 2, w, h });
   }
+  // node text is drawn at FONT units: at READABLE pixels per unit or more it reads as 11 px+
+  const READABLE = 0.95;
   function start() {  // the whole graph, or its top at a readable size when that is too small
     const cw = pane.clientWidth, ch = pane.clientHeight;
-    if (!cw || !ch || Math.min(cw / home.w, ch / home.h) >= 0.45) { fit(); return false; }
-    const scale = Math.min(1, Math.max(0.6, cw / home.w));
-    const w = cw / scale, h = ch / scale;
+    if (!cw || !ch || Math.min(cw / home.w, ch / home.h) >= READABLE) { fit(); return false; }
+    const w = cw / READABLE, h = ch / READABLE;
     setView({ x: home.x + (home.w - w) / 2, y: home.y, w, h });
     return true;
   }
@@ -479,9 +508,9 @@
         fill: "none", stroke: opts.colour || "#3182bd", "stroke-width": 1.5 }, box);
     }
     const xm = sx(xs[state.j]);
-    el("line", { x1: xm, x2: xm, y1: T, y2: Hh - B, stroke: "#d62728", "stroke-width": 1 }, box);
+    el("line", { x1: xm, x2: xm, y1: T, y2: Hh - B, stroke: CURRENT, "stroke-width": 1 }, box);
     const cur = pts.find((p) => p[2] === state.j);
-    if (cur) el("circle", { cx: sx(cur[0]), cy: sy(cur[1]), r: 3, fill: "#d62728" }, box);
+    if (cur) el("circle", { cx: sx(cur[0]), cy: sy(cur[1]), r: 3, fill: CURRENT }, box);
     if (opts.onPick) {
       box.style.cursor = "pointer";
       box.addEventListener("click", (ev) => {
@@ -521,11 +550,20 @@
     holder.textContent = "";
     holder.parentNode.hidden = !heatRows.length || nSteps < 2;
     if (holder.parentNode.hidden) return;
-    const W = 300, L = 0, rh = Math.max(2, Math.min(8, 260 / heatRows.length));
+    // a label column on the left: every row is named when rows are 11 px or taller, else
+    // every few rows (the others say their name on hover)
+    const W = 320, L = 120, rh = heatRows.length <= 40 ? 12 : Math.max(3, 480 / heatRows.length);
+    const every = Math.ceil(11 / rh);
     const cw = (W - L) / nSteps, Hh = rh * heatRows.length;
-    const box = el("svg", { width: W, height: Hh + 2, id: "heat-map" }, holder);
+    const box = el("svg", { width: W, height: Hh + 16, id: "heat-map" }, holder);
     heatRows.forEach((i, r) => {
       const n = D.nodes[i];
+      if (r % every === 0) {
+        const name = n.name.length > 20 ? n.name.slice(0, 19) + "…" : n.name;
+        const t = el("text", { x: L - 4, y: (r * rh + Math.min(rh, 12) - 2).toFixed(2), "font-size": 10,
+          fill: "#333", "text-anchor": "end", class: "heat-label" }, box, name);
+        el("title", {}, t, n.name);
+      }
       for (let j = 0; j < nSteps; j++) {
         const col = gradColour(rms(i, j), n.g, j);
         const c = el("rect", { x: (L + j * cw).toFixed(2), y: (r * rh).toFixed(2),
@@ -549,12 +587,17 @@
         show(Number(t.dataset.j));
       }
     });
+    el("text", { x: L, y: Hh + 12, "font-size": 9, fill: "#555" }, box, "step " + D.steps[0]);
+    el("text", { x: W, y: Hh + 12, "font-size": 9, fill: "#555", "text-anchor": "end" }, box,
+      "step " + D.steps[nSteps - 1]);
     heatMarker = el("rect", { y: 0, height: Hh, width: Math.max(cw, 2), fill: "none",
-      stroke: "#d62728", "stroke-width": 1.5 }, box);
+      stroke: CURRENT, "stroke-width": 1.5 }, box);
+    heatGeom = { L, cw };
     moveHeat();
   }
+  let heatGeom = null;
   function moveHeat() {
-    if (heatMarker) heatMarker.setAttribute("x", ((300 / nSteps) * state.j).toFixed(2));
+    if (heatMarker) heatMarker.setAttribute("x", (heatGeom.L + heatGeom.cw * state.j).toFixed(2));
   }
   function histChart(target, h, colour, label) {
     const W = 300, Hh = 64, L = 6, R = 6, T = 4, B = 14;
@@ -578,9 +621,10 @@
 
   // -- the legend -------------------------------------------------------------------------------
   function drawLegend() {
+    // every colour the page paints is here (tglExplorer.legendColours() lists them)
     const holder = $("legend");
     holder.textContent = "";
-    const W = 300, box = el("svg", { width: W, height: 62 }, holder);
+    const W = 300, box = el("svg", { width: W, height: 44, class: "ramp" }, holder);
     const n = 60, L = 4, w = (W - 2 * L) / n;
     for (let q = 0; q < n; q++) {
       const x = state.mode === "rel" ? -6 + (9 * q) / (n - 1) : -6 + (8 * q) / (n - 1);
@@ -590,16 +634,53 @@
       ? [[-6, "1e-6"], [-3, "1e-3"], [-1, "0.1"], [0, "1"], [2, "100"], [3, ">1e3"]].map(([x, t]) => [(x + 6) / 9, t])
       : [0, 0.25, 0.5, 0.75, 1].map((t) => [t, fmt(Math.pow(10, ABS[0] + t * (ABS[1] - ABS[0])), 1)]);
     for (const [t, txt] of ticks) {
-      el("text", { x: L + t * (W - 2 * L), y: 27, "font-size": 9, fill: "#333",
+      el("text", { x: L + t * (W - 2 * L), y: 27, "font-size": 10, fill: "#333",
         "text-anchor": t <= 0 ? "start" : t >= 1 ? "end" : "middle" }, box, txt);
     }
-    el("text", { x: L, y: 41, "font-size": 9.5, fill: "#333" }, box, state.mode === "rel"
-      ? "gradient RMS / RMS nearest the output, this step"
-      : "gradient RMS per element, one scale for all steps");
-    el("rect", { x: L, y: 47, width: 12, height: 9, fill: "#fff", stroke: DEAD, "stroke-width": 2 }, box);
-    el("text", { x: L + 16, y: 55, "font-size": 9.5, fill: "#333" }, box, "dead ReLU units");
-    el("rect", { x: L + 110, y: 47, width: 12, height: 9, fill: "#fff", stroke: SATURATED, "stroke-width": 2 }, box);
-    el("text", { x: L + 126, y: 55, "font-size": 9.5, fill: "#333" }, box, "saturated (|f'| < " + D.saturation + ")");
+    el("text", { x: L, y: 41, "font-size": 10, fill: "#333" }, box, state.mode === "rel"
+      ? "fill: gradient RMS / RMS nearest the output, this step"
+      : "fill: gradient RMS per element, one scale for all steps");
+    const list = h("div", { class: "legend-list" });
+    holder.append(list);
+    function item(text, draw) {
+      const sw = el("svg", { width: 34, height: 14, class: "swatch" });
+      draw(sw);
+      list.append(h("div", { class: "legend-item" }, sw, h("span", null, text)));
+    }
+    const nodeBox = (fill, stroke, width, extra) => (sw) => el("rect", Object.assign({ x: 2, y: 1.5,
+      width: 30, height: 11, rx: 3, fill, stroke, "stroke-width": width }, extra || {}), sw);
+    const line = (colour, width, dash) => (sw) => el("line", Object.assign({ x1: 1, x2: 33, y1: 7,
+      y2: 7, stroke: colour, "stroke-width": width }, dash ? { "stroke-dasharray": dash } : {}), sw);
+    const cells = (a, b) => (sw) => { for (let q = 0; q < 10; q++) {
+      el("rect", { x: 2 + q * 3, y: 3, width: 2.4, height: 8, fill: b ? mix(a, b, q / 9) : a }, sw); } };
+    list.append(h("div", { class: "legend-head" }, "nodes"));
+    item("the output (the loss), or no gradient to colour by", nodeBox("#ffffff", BORDER, 1));
+    item("parameter that has no gradient yet", nodeBox(PARAM, BORDER, 1));
+    item("data: takes no gradient (requires_grad=False)", nodeBox(DATA, DATA_BORDER, 1));
+    const mark = pct(D.mark);
+    item("ReLU with " + mark + " or more dead units (no example passes a gradient back)",
+      nodeBox("#ffffff", DEAD, 3));
+    item("sigmoid, tanh or ELU with " + mark + " or more of its outputs saturated (|f'| < " +
+      D.saturation + ")", nodeBox("#ffffff", SATURATED, 3));
+    item("nan or inf in the gradient", nodeBox(EXPLODING, EXPLODING, 3));
+    item("not computed at this step", nodeBox(BORDER, BORDER, 1, { opacity: 0.35 }));
+    item("selected (its numbers are below)", nodeBox("#ffffff", SELECTED, 3));
+    list.append(h("div", { class: "legend-head" }, "edges (the gradient sent down them)"));
+    item("coloured and thicker as the gradient grows (the scale above)", line(rampAt(0), 2.5));
+    item("below the bottom of the scale", line(TINY, 1));
+    item("zero sent down although a gradient arrived: the unit stops it", line(DEAD, 1.5, "5,3"));
+    item("a gradient flows; its size is not measured on this edge (not elementwise), or " +
+      "there is nothing to compare it with", line(UNMEASURED, 1));
+    item("no gradient crosses it", line(NO_GRAD, 1));
+    item("nan or inf", line(EXPLODING, 3));
+    if (D.strip.some((s) => s !== null)) {
+      list.append(h("div", { class: "legend-head" }, "unit strip (the last line of a node: one cell per group of units)"));
+      if (D.S.dead.some((c) => c !== null)) item("share of the group's units that are dead: none … all", cells(HEALTHY, DEAD));
+      if (D.S.sata.some((c) => c !== null)) item("share of the group's outputs that are saturated: none … all", cells(HEALTHY, SATURATED));
+      item("not recorded at this step", cells(NOT_RECORDED));
+    }
+    list.append(h("div", { class: "legend-head" }, "charts"));
+    item("the current step (loss chart, heat map and the panel's charts)", line(CURRENT, 2));
   }
 
   // -- the panel --------------------------------------------------------------------------------
@@ -648,7 +729,7 @@
     const ref = at(D.ref[n.g], j), r = rms(i, j);
     if (ref && r !== null && i !== D.root) tb.append(row("RMS / nearest the output", fmt(r / ref, 3), "rel", r / ref));
     if (n.u !== null) {
-      tb.append(head("units (" + n.u + ", judged over the batch)"));
+      tb.append(head(n.u + " units, each judged over every example of the batch"));
       const dead = at(S("dead", i), j), sat = at(S("sat", i), j), sata = at(S("sata", i), j);
       if (dead !== null) {
         const k = Math.round(dead * n.u);
@@ -656,7 +737,8 @@
           dead > 0 && dead >= D.mark ? "bad" : ""));
       }
       if (sata !== null) {
-        tb.append(row("saturated activations", pct(sata), "sata", sata, sata >= D.mark && sata > 0 ? "warn" : ""));
+        tb.append(row("outputs saturated (|f'| < " + D.saturation + ")", pct(sata), "sata", sata,
+          sata >= D.mark && sata > 0 ? "warn" : ""));
         const k = Math.round(sat * n.u);
         tb.append(row("units saturated on every example", k + " / " + n.u + " (" + pct(sat) + ")", "sat", sat));
       }
@@ -689,6 +771,7 @@
           "shape " + shapeText(n.shape)];
         if (n.m) parts.push("module " + n.m);
         if (n.dt && n.dt !== "float64") parts.push(n.dt);
+        parts.push("rec.series key " + JSON.stringify(n.k));
         sub = parts.join(" · ");
       }
       panel.append(h("h2", { "data-key": c ? c.m : n.k }, title), h("div", { class: "sub" }, sub),
@@ -710,7 +793,7 @@
       const unit = c ? unitNode(c) : n.u !== null ? i : null;
       if (unit !== null) {
         const dead = D.S.dead[unit] !== null && D.S.dead[unit] !== undefined;
-        panel.append(h("div", { class: "chart-title" }, (dead ? "dead units" : "saturated activations") +
+        panel.append(h("div", { class: "chart-title" }, (dead ? "dead units" : "outputs saturated") +
           " over the steps" + (unit !== i ? " (" + D.nodes[unit].name + ")" : "")));
         lineChart(panel, dead ? D.S.dead[unit] : D.S.sata[unit], { lo: 0, hi: 1, pct: true,
           colour: dead ? DEAD : SATURATED, onPick: (q) => { stop(); show(q); } });
@@ -739,12 +822,15 @@
   const notes = D.note ? [D.note] : [];
   if (start()) notes.push("The graph is larger than the window: drag to move along it, wheel to zoom, " +
     "fit (or 0) to see all of it.");
-  if (notes.length) { $("note").textContent = notes.join(" "); $("note").hidden = false; }
+  if (notes.length) { $("note").textContent = notes.join(" "); $("note").hidden = false; start(); }
+  fitStatic();
   drawLegend();
   drawHeat();
   show(0);
   window.tglExplorer = { data: D, state, show, select, collapse, expand, fit, domain: ABS,
     fill: (i) => (nodeEls[i] && nodeEls[i].shape ? nodeEls[i].shape.getAttribute("fill") : null),
     edgeColour: (k) => (edgeEls[k] && edgeEls[k].path ? edgeEls[k].path.getAttribute("stroke") : null),
-    index: (key) => D.nodes.findIndex((n, q) => q < D.ndraw && n.k === key) };
+    index: (key) => D.nodes.findIndex((n, q) => q < D.ndraw && n.k === key),
+    legendColours: () => [...new Set([...$("legend").querySelectorAll("[fill], [stroke]")]
+      .flatMap((e) => [e.getAttribute("fill"), e.getAttribute("stroke")]).filter((c) => c && c !== "none"))] };
 })();
