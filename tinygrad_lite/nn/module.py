@@ -9,6 +9,9 @@ in ``layers.py``.
 """
 from __future__ import annotations
 
+import os
+import zipfile
+import zlib
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any, NamedTuple
@@ -16,6 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..engine import Value
+from ..files import atomic_write
 
 __all__ = ["Module", "Sequential", "StateDictError", "RemovableHandle"]
 
@@ -346,45 +350,44 @@ class Module:
         for name, arr in arrays.items():
             kind, target = targets[name]
             if kind == "param":
-                if target.ndim == 0:
-                    target.data = arr.astype(target.dtype)
-                else:
-                    target.data[...] = arr
+                # through the setter, never into the old array: the setter marks the change,
+                # so a backward through an op that saved the old data raises, and the array
+                # that op saved is left as it was
+                target.data = np.array(arr, dtype=target.dtype, copy=True)
             else:
                 m, key = target
-                m._buffers[key][...] = arr
+                m._buffers[key][...] = arr  # in place: layers hand this array to their op
         return _IncompatibleKeys(missing, unexpected)
 
-    def save(self, path) -> None:
-        """Write ``state_dict()`` to an .npz file (numpy appends .npz if the name lacks it)."""
+    def save(self, path) -> str:
+        """Write ``state_dict()`` to an .npz file; returns the path written.
+
+        ".npz" is appended when the name lacks it (as numpy does), and ``load`` looks for the
+        same name. The file is written to a temporary file beside it and moved into place, so
+        a failure or a kill part-way leaves the previous file intact.
+        """
+        target = npz_path(path)
         arrays: dict[str, Any] = dict(self.state_dict())  # numpy's stub types **kwds as bool
-        np.savez(path, **arrays)
+        with atomic_write(target, "wb") as f:
+            np.savez(f, **arrays)
+        return target
 
     def load(self, path, strict: bool = True) -> _IncompatibleKeys:
-        """Read an .npz file written by ``save`` (never unpickles) and ``load_state_dict`` it.
+        """Read an .npz file written by ``save`` and ``load_state_dict`` it; never unpickles.
 
-        A file holding pickled data (object arrays, or a pickle under any name) or anything but
-        an .npz raises ValueError naming the file; nothing in it is unpickled or run.
+        ``path`` as given to ``save`` (".npz" is appended when the name lacks it and no file
+        has the bare name). Before anything is inflated, each member's size in the zip
+        directory and its .npy header (shape, dtype) are checked against this module's
+        parameters and buffers. Anything else (a missing, empty, truncated or corrupted file,
+        pickled data, a single .npy, a member that is not a numeric .npy, a shape or size that
+        does not match) raises ValueError (FileNotFoundError for a missing file) naming the
+        file and what was wrong; nothing is loaded then.
         """
-        try:
-            f = np.load(path, allow_pickle=False)
-        except ValueError as e:  # numpy refuses pickled data without running it
-            raise ValueError(f"load: {path} is not an .npz written by save(): numpy could only "
-                             f"unpickle it, which load never does (allow_pickle=False) "
-                             f"({e})") from None
-        if not isinstance(f, np.lib.npyio.NpzFile):
-            raise ValueError(f"load: {path} holds a single array, not the .npz of named arrays "
-                             f"that save() writes")
-        with f:
-            try:
-                state = {k: f[k] for k in f.files}
-            except ValueError as e:
-                raise ValueError(f"load: {path} holds pickled (object) arrays, which are never "
-                                 f"loaded (allow_pickle=False) ({e})") from None
-        for k, arr in state.items():
-            if not isinstance(arr, np.ndarray):  # numpy hands back raw bytes of a non-.npy member
-                raise ValueError(f"load: {path} member {k!r} is not a .npy array; it was not "
-                                 f"written by save()")
+        source = _existing_npz(path)
+        expected = {name: (tuple(target.shape) if kind == "param"
+                           else target[0]._buffers[target[1]].shape)
+                    for name, kind, target in self._state_entries()}
+        state = _read_npz(source, expected, strict)
         return self.load_state_dict(state, strict=strict)
 
     # -- repr ---------------------------------------------------------------------------------
@@ -443,3 +446,140 @@ class Sequential(Module):
             raise TypeError(f"Sequential.append: expected a Module, got {type(module).__name__}")
         self.__dict__[str(len(self._layers()))] = module
         return self
+
+
+# -- reading and writing checkpoints ----------------------------------------------------------
+
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a member first; an empty archive
+_PICKLE_PROTOCOLS = tuple(bytes([0x80, p]) for p in range(2, 6))
+
+
+def npz_path(path) -> str:
+    """The name ``save`` writes: ``path`` with ".npz" appended when it lacks that suffix."""
+    path = os.fspath(path)
+    return path if path.endswith(".npz") else path + ".npz"
+
+
+def _existing_npz(path) -> str:
+    """The file ``load`` reads: ``path`` itself if it exists, else what ``save(path)`` wrote."""
+    path = os.fspath(path)
+    if os.path.exists(path):
+        return path
+    saved = npz_path(path)
+    if saved != path and os.path.exists(saved):
+        return saved
+    also = f" (nor {saved!r}, the name save() gives it)" if saved != path else ""
+    raise FileNotFoundError(f"load: no file {path!r}{also}")
+
+
+def _refuse(path, what) -> ValueError:
+    return ValueError(f"load: {path} {what}; nothing was loaded")
+
+
+def _sniff(path):
+    """Refuse what is not a zip archive, saying what it is instead."""
+    if os.path.isdir(path):
+        return _refuse(path, "is a folder, not an .npz file written by save()")
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if not head:
+        return _refuse(path, "is empty (0 bytes), not an .npz file written by save()")
+    if head.startswith(_NPY_MAGIC):
+        return _refuse(path, "holds a single .npy array, not the .npz of named arrays that "
+                             "save() writes")
+    if head[:2] in _PICKLE_PROTOCOLS or head[:1] in (b"(", b"]", b"}"):
+        return _refuse(path, "holds pickled data, which load never unpickles "
+                             "(only .npz files written by save() are read)")
+    if not head.startswith(_ZIP_MAGICS):
+        return _refuse(path, f"is not an .npz file (it starts with {head[:8]!r}, not a zip "
+                             f"header)")
+    return None
+
+
+def _read_header(path, zf, info, key):
+    """(shape, dtype, header length) of a .npy member, reading only its first bytes."""
+    try:
+        with zf.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version in ((2, 0), (3, 0)):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise ValueError(f"unsupported .npy version {version}")
+            header_len = f.tell()
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+        raise _refuse(path, f"member {key!r} is truncated or corrupted "
+                            f"({type(e).__name__}: {e})") from None
+    except ValueError as e:
+        raise _refuse(path, f"member {key!r} is not a .npy array: no readable .npy header "
+                            f"({e})") from None
+    return shape, dtype, header_len
+
+
+def _check_member(path, zf, info, key, shape_want):
+    """Refuse a member whose header or declared size disagrees with the expected shape."""
+    shape, dtype, header_len = _read_header(path, zf, info, key)
+    if dtype.hasobject or dtype.kind not in "fiub":
+        what = "pickled objects" if dtype.hasobject else "no numbers"
+        return (f"{key} (dtype {dtype}: {what}; only numeric arrays are loaded, and nothing is "
+                f"ever unpickled)")
+    if any(not isinstance(n, int) or n < 0 for n in shape):
+        return f"{key} (declared shape {shape} is not a shape)"
+    if tuple(shape) != tuple(shape_want):
+        return f"{key} (expected shape {tuple(shape_want)}, the file declares {tuple(shape)})"
+    nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if info.file_size != header_len + nbytes:
+        return (f"{key} (its zip entry declares {info.file_size} bytes, but shape "
+                f"{tuple(shape)} of {dtype} takes {header_len + nbytes})")
+    return None
+
+
+def _read_npz(path, expected: dict, strict: bool) -> dict:
+    """The arrays of an .npz whose members all match ``expected`` (name -> shape).
+
+    Sizes are checked from the zip directory and the .npy headers before any array is
+    inflated; unexpected members are never inflated (strict=False skips them)."""
+    bad = _sniff(path)
+    if bad is not None:
+        raise bad
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as e:
+        raise _refuse(path, f"is a truncated or corrupted zip archive "
+                            f"({type(e).__name__}: {e})") from None
+    with zf:
+        members: dict[str, zipfile.ZipInfo] = {}
+        problems, unexpected = [], []
+        for info in zf.infolist():
+            key = info.filename[:-4] if info.filename.endswith(".npy") else None
+            if key is None or info.is_dir():
+                problems.append(f"{info.filename} (not a .npy array; not written by save())")
+            elif key in members:
+                problems.append(f"{key} (appears twice in the archive)")
+            elif key not in expected:
+                unexpected.append(key)
+            else:
+                members[key] = info
+        missing = [k for k in expected if k not in members]
+        if strict and missing:
+            problems.append("missing: " + ", ".join(missing))
+        if strict and unexpected:
+            problems.append("unexpected: " + ", ".join(unexpected))
+        for key, info in members.items():
+            why = _check_member(path, zf, info, key, expected[key])
+            if why:
+                problems.append(why)
+        if problems:
+            raise _refuse(path, "does not match this module: " + "; ".join(problems))
+        state = {}
+        for key, info in members.items():
+            try:
+                with zf.open(info) as f:
+                    state[key] = np.lib.format.read_array(f, allow_pickle=False)
+                    f.read(1)  # reach the end, where zipfile checks the CRC
+            except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as e:
+                raise _refuse(path, f"member {key!r} is truncated or corrupted "
+                                    f"({type(e).__name__}: {e})") from None
+    return state
