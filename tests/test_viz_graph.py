@@ -249,10 +249,13 @@ def test_tensor_graph_nodes_show_shape_stats_and_grad_norm():
     assert n.grad_norm == pytest.approx(np.linalg.norm(W.grad))
     assert f"grad norm {n.grad_norm:.3g}" in g.source
     assert "(32, 32) mean" in g.source
-    # a matmul edge shows the vjp rule, an elementwise edge the norms
+    # a matmul edge shows the vjp rule, an elementwise edge its rule; both the norm of down,
+    # and never an "equation" between norms, which do not multiply
     into = {e.index: e for e in g.info.edges_into(h)}
-    assert any("local: grad @ b.T" in " ".join(e.text()) for e in g.info.edges)
-    assert "|up|" in into[0].text()[0] and "|local|" in into[0].text()[0]
+    assert any("down = up @ b.T: |down|" in " ".join(e.text()) for e in g.info.edges)
+    (text,) = into[0].text()
+    assert text == f"down = up \u00d7 local: |down| {np.linalg.norm(into[0].down):.3g}"
+    assert not any("|up|" in t or "|local|" in t for e in g.info.edges for t in e.text())
 
 
 # -- escaping -------------------------------------------------------------------------------

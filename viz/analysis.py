@@ -47,6 +47,7 @@ from .info import (
     NodeInfo,
     fmt,
     norm,
+    ratio,
 )
 from .modules import module_classes, owners, param_names
 
@@ -489,7 +490,7 @@ def _mark_gradient(info, ref, vanishing, exploding):
                 "exploding" if info.grad_rel > exploding else None)
         if mark is not None and info.data_path:
             status.append(mark)
-            info.reasons[mark] = f"grad {fmt(info.grad_rel, 2)} x ref"
+            info.reasons[mark] = f"gradient rms {ratio(info.grad_rel)}\u00d7 ref"
     info.status = tuple(status)
 
 

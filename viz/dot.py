@@ -24,7 +24,7 @@ from itertools import pairwise
 import numpy as np
 
 from . import escape as esc
-from .info import EdgeInfo, GraphInfo, NodeInfo, fmt, norm, shape_text
+from .info import EdgeInfo, GraphInfo, NodeInfo, fmt, norm, ratio, shape_text
 
 __all__ = ["graph_body", "legend_label", "grad_colour", "GRAPH_ATTR", "NODE_ATTR", "EDGE_ATTR"]
 
@@ -41,11 +41,18 @@ STATUS_COLOUR = {"dead": DEAD, "saturated": SATURATED, "vanishing": VANISHING,
 _RAMP = [(-6.0, (0xf2, 0xf2, 0xf2)), (-3.0, (0xc6, 0xdb, 0xef)), (-1.0, (0x6b, 0xae, 0xd6)),
          (0.0, (0x31, 0x82, 0xbd)), (2.0, (0x08, 0x45, 0x94)), (3.0, (0xc5, 0x1b, 0x7d))]
 
-GRAPH_ATTR = {"nodesep": "0.25", "ranksep": "0.5", "fontname": "Helvetica",
+# One font for every text, and the one the layout measures: DejaVu Sans is on every Linux and
+# ships with matplotlib; Graphviz (and graphviz-pure) know its metrics, so boxes fit their
+# text wherever the SVG is shown with it. It is among the widest sans fonts, so where a viewer
+# substitutes another (the SVG names sans-serif as the fallback), text is narrower, never
+# wider, than its box.
+FONT = "DejaVu Sans"
+GRAPH_ATTR = {"nodesep": "0.25", "ranksep": "0.3", "fontname": FONT,
               "bgcolor": "white", "newrank": "true"}
-NODE_ATTR = {"shape": "plaintext", "fontname": "Helvetica", "fontsize": "11", "margin": "0"}
-EDGE_ATTR = {"fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.6",
-             "fontcolor": "#333333"}
+NODE_ATTR = {"shape": "plaintext", "fontname": FONT, "fontsize": "11", "margin": "0"}
+EDGE_ATTR = {"fontname": FONT, "fontsize": "9", "arrowsize": "0.6", "fontcolor": "#333333"}
+NAME_LIMIT = 40  # characters of a name, op or module shown in the picture (all in the tooltip)
+TITLE_LIMIT = 160  # characters of a title shown in the picture
 
 
 def _hex(rgb) -> str:
@@ -95,12 +102,14 @@ def _node_html(n: NodeInfo, s: dict, digits: int) -> str:
                 f'CELLPADDING="4"><TR><TD>... {n.members:,} more nodes beyond depth '
                 f'{n.depth - 1}</TD></TR><TR><TD><FONT POINT-SIZE="9">draw_graph(..., '
                 f'depth=N) with a larger N shows more</FONT></TD></TR></TABLE>>')
-    # header: name and op
-    op = f"<I>{h(n.op_label)}</I>" if n.op_label else ""
-    if n.name is not None:
-        head = f"<B>{h(n.name)}</B>" + (f"  {op}" if op else "")
-    elif op:
-        head = f"<B>{h(n.op_label)}</B>"
+    # header: name and op (one line each, cut to NAME_LIMIT; the tooltip has them in full)
+    name = None if esc.is_blank(n.name) else _short_name(n.name)
+    op_text = None if esc.is_blank(n.op_label) else _short_name(n.op_label)
+    op = f"<I>{h(op_text)}</I>" if op_text else ""
+    if name is not None:
+        head = f"<B>{h(name)}</B>" + (f"  {op}" if op else "")
+    elif op_text:
+        head = f"<B>{h(op_text)}</B>"
     else:
         head = f"<I>{n.kind}</I>"
     if n.kind == "module" and n.members > 1:
@@ -126,7 +135,7 @@ def _node_html(n: NodeInfo, s: dict, digits: int) -> str:
         else:
             gtxt = f"grad norm {fmt(n.grad_norm, 3)}"
             if n.grad_rel is not None:
-                gtxt += f"  ({fmt(n.grad_rel, 2)} x ref)"
+                gtxt += f"  (rms {ratio(n.grad_rel)}\u00d7 ref)"
         bg = grad_colour(n.grad_rel) if n.grad_rel is not None else "#ffffff"
         rows.append(f'<TR><TD BGCOLOR="{bg}" ID="{n.id}_grad" TOOLTIP="{tip}">'
                     f'<FONT COLOR="{_text_colour(bg)}">{h(gtxt)}</FONT></TD></TR>')
@@ -153,6 +162,13 @@ def _node_html(n: NodeInfo, s: dict, digits: int) -> str:
         if st in n.status:
             rows.append(_status_row(True, colour, f"{st.upper()} {n.reasons.get(st, '')}", "",
                                     td=gmark))
+    if ({"dead", "saturated"} & set(n.status)) and ({"vanishing", "exploding"} & set(n.status)):
+        unit = "dead" if "dead" in n.status else "saturated"
+        size = "large" if "exploding" in n.status else "small"
+        both = (f"both: the gradient arriving here is {size}, and its {unit} units pass "
+                f"little or none of it on")
+        rows.append(f'<TR><TD><FONT POINT-SIZE="9" COLOR="#555555">{_wrapped(both)}'
+                    f"</FONT></TD></TR>")
     for note in n.notes:
         rows.append(f'<TR><TD><FONT POINT-SIZE="9" COLOR="#555555">'
                     f'{_wrapped(note)}</FONT></TD></TR>')
@@ -164,6 +180,11 @@ def _node_html(n: NodeInfo, s: dict, digits: int) -> str:
     fill = KIND_FILL.get(n.kind, "#ffffff")
     return (f'<<TABLE BORDER="{width}" COLOR="{border}" CELLBORDER="0" CELLSPACING="0" '
             f'CELLPADDING="{2 if small else 3}" BGCOLOR="{fill}">{"".join(rows)}</TABLE>>')
+
+
+def _short_name(text) -> str:
+    """A name, op or module as one line of at most NAME_LIMIT characters."""
+    return esc.shorten(esc.one_line(text).strip(), NAME_LIMIT)
 
 
 def _status_row(marked: bool, colour: str, loud: str, quiet: str, td: str = "") -> str:
@@ -193,17 +214,25 @@ def _strip(n: NodeInfo, cells=40) -> str:
             f"</TABLE>")
 
 
-def _edge_attrs(e: EdgeInfo, src: NodeInfo, dst: NodeInfo, digits: int) -> str:
-    h = esc.dot_html
-    attrs = [f'id="e_{e.src}_{e.dst}_{e.index}"', f'class="edge to-{e.dst}"']
+def _edge_lines(e: EdgeInfo, src: NodeInfo, dst: NodeInfo, digits: int,
+                layout: str) -> list[str]:
+    """DOT statements for edge ``src -> dst``: the edge, or its label node and two halves.
+
+    An edge with numbers is drawn as two edges through a small node that holds them
+    (``src -> label -> dst``), so the numbers lie on their own edge, wherever the layout puts
+    it: an edge label of Graphviz may sit nearer a neighbouring edge than its own where
+    several edges meet one node. In the SVG, viz.draw puts the three back into one group,
+    ``e_{src}_{dst}_{index}``, which holds the numbers too (as an edge label would).
+    """
+    eid = f"e_{e.src}_{e.dst}_{e.index}"
+    attrs = [f'id="{eid}"', f'class="edge to-{e.dst}"']
     if e.src == "more":
         attrs += ['style="dashed"', 'color="#999999"', 'arrowhead="none"']
-        return ", ".join(attrs)
+        return [f"\t{e.src} -> {e.dst} [{', '.join(attrs)}{layout}]\n"]
     if src.kind in ("input", "const") and not src.reached:
         tip = f"{_who(src)} -> {_who(dst)}: no gradient (requires_grad=False)"
-        attrs += ['color="#b0b0b0"', 'style="dotted"',
-                  f'tooltip="{esc.dot_string(tip)}"']
-        return ", ".join(attrs)
+        attrs += ['color="#b0b0b0"', 'style="dotted"', f'tooltip="{esc.dot_string(tip)}"']
+        return [f"\t{e.src} -> {e.dst} [{', '.join(attrs)}{layout}]\n"]
     lines = e.text(digits)
     if e.down is None:
         colour, width = "#999999", 1.0
@@ -218,17 +247,26 @@ def _edge_attrs(e: EdgeInfo, src: NodeInfo, dst: NodeInfo, digits: int) -> str:
             colour = "#cccccc"
         t = 0.0 if e.down_rel <= 0 else min(max((math.log10(e.down_rel) + 6) / 6, 0.0), 1.0)
         width = 0.7 + 2.8 * t
-    attrs += [f'color="{colour}"', f'penwidth="{width:.2f}"']
-    if lines:
-        label = "<BR/>".join(h(x) for x in lines)
-        attrs.append(f"label=<{label}>")
-    tip = _edge_tooltip(e, src, dst)
-    attrs += [f'tooltip="{esc.dot_string(tip)}"', f'labeltooltip="{esc.dot_string(tip)}"']
-    return ", ".join(attrs)
+    tip = esc.dot_string(_edge_tooltip(e, src, dst))
+    attrs += [f'color="{colour}"', f'penwidth="{width:.2f}"', f'tooltip="{tip}"']
+    if not lines:
+        return [f"\t{e.src} -> {e.dst} [{', '.join(attrs)}{layout}]\n"]
+    lid = f"{eid}_label"
+    text = "<BR/>".join(esc.dot_html(x) for x in lines)
+    label = (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1" '
+             f'><TR><TD><FONT POINT-SIZE="9" COLOR="#333333">{text}</FONT>'
+             f"</TD></TR></TABLE>>")
+    tail = [a.replace(f'id="{eid}"', f'id="{eid}_tail"') for a in attrs]
+    out = [f'\t{lid} [id="{eid}_numbers", class="edge-label to-{e.dst}", tooltip="{tip}", '
+           f"margin=0, width=0, height=0, label={label}]\n",
+           f"\t{e.src} -> {lid} [{', '.join(tail)}, arrowhead=none{layout}]\n",
+           f"\t{lid} -> {e.dst} [{', '.join(attrs)}{layout.replace(', minlen=2', '')}]\n"]
+    return out
 
 
 def _who(n: NodeInfo) -> str:
-    return f"{n.id} ({n.name or n.op_label or n.kind})"
+    """A node as a reader knows it: its name, else its op, else its kind (never its id)."""
+    return esc.shorten(esc.one_line(n.name or n.op_label or n.kind), 60)
 
 
 def _describe(a) -> str:
@@ -247,11 +285,12 @@ def _describe(a) -> str:
 
 
 def _edge_tooltip(e, src, dst) -> str:
+    s, d = _who(src), _who(dst)
     return "\n".join([
-        f"{_who(src)} -> {_who(dst)}, input {e.index} of {dst.op_label or dst.op}",
-        f"upstream (grad reaching {dst.id}): {_describe(e.up)}",
-        f"local (d {dst.id} / d {src.id}): {_describe(e.local)}",
-        f"downstream (grad sent to {src.id}): {_describe(e.down)}",
+        f"{s} -> {d}: input {e.index + 1} of {esc.one_line(dst.op_label or dst.op)}",
+        f"upstream (the gradient reaching {d}): {_describe(e.up)}",
+        f"local (d {d} / d {s}): {_describe(e.local)}",
+        f"downstream (the gradient sent to {s}): {_describe(e.down)}",
     ])
 
 
@@ -275,12 +314,37 @@ def graph_body(info: GraphInfo, classes: dict, legend=True, digits=4) -> list[st
                             f"label={_node_html(n, s, digits)}]")
     # clusters: nested by dotted module names
     tree = _Cluster("")
+    place_of: dict[str, _Cluster] = {}
     for n in info.nodes:
         place = tree
         if n.module:
             for p in _cluster_path(n.module, classes, is_module_node=n.kind == "module"):
                 place = place.children.setdefault(p, _Cluster(p))
         place.nodes.append(n.id)
+        place_of[n.id] = place
+    # edges: an edge with numbers brings the node that holds them, in its ends' cluster
+    edge_lines: list[str] = []
+    for e in info.edges:
+        src, dst = by_id[e.src], by_id[e.dst]
+        layout = ""
+        if e.src in on_spine and e.dst in on_spine:
+            layout += ", weight=8"
+        if src.module != dst.module and e.src != "more":
+            layout += ", minlen=2"
+        out = _edge_lines(e, src, dst, digits, layout)
+        if len(out) == 1:  # no numbers: as long as an edge through a label node
+            if "minlen=2" not in layout:
+                out = [out[0].replace("]\n", ", minlen=2]\n")]
+            edge_lines += out
+            continue
+        label_line, *halves = out
+        if e.src in on_spine and e.dst in on_spine:
+            label_line = label_line.replace(", class=", ', group="spine", class=', 1)
+        lid = f"e_{e.src}_{e.dst}_{e.index}_label"
+        node_lines[lid] = label_line.strip()
+        place = place_of[e.dst]
+        place.nodes.append(lid)
+        edge_lines += halves
     lines: list[str] = []
     k = 0
     stack: list[tuple[_Cluster | None, int]] = [(tree, 1)]  # None closes a cluster
@@ -292,11 +356,11 @@ def graph_body(info: GraphInfo, classes: dict, legend=True, digits=4) -> list[st
             continue
         if branch is not tree:
             mod_class = classes.get(branch.name)
-            label = esc.dot_html(branch.name) + (
-                f" ({esc.dot_html(mod_class)})" if mod_class else "")
+            label = esc.dot_html(_short_name(branch.name)) + (
+                f" ({esc.dot_html(_short_name(mod_class))})" if mod_class else "")
             lines.append(f"{pad}subgraph cluster_m{k} {{\n")
             lines.append(f'{pad}\tlabel=<<FONT POINT-SIZE="10">{label}</FONT>> '
-                         f'style="rounded,dashed" color="#7f7f7f" fontname="Helvetica" '
+                         f'style="rounded,dashed" color="#7f7f7f" fontname="{FONT}" '
                          f'labelloc=t labeljust=l id="cluster_m{k}"\n')
             k += 1
             pad += "\t"
@@ -305,15 +369,7 @@ def graph_body(info: GraphInfo, classes: dict, legend=True, digits=4) -> list[st
             lines.append(f"{pad}{node_lines[nid]}\n")
         for sub in reversed(branch.children.values()):  # first child on top of the stack
             stack += [(None, indent), (sub, indent)]
-    for e in info.edges:
-        src, dst = by_id[e.src], by_id[e.dst]
-        attrs = _edge_attrs(e, src, dst, digits)
-        if src.module != dst.module and e.src != "more":
-            attrs += ", minlen=2"
-        if e.src in on_spine and e.dst in on_spine:
-            attrs += ", weight=8"
-        lines.append(f"\t{e.src} -> {e.dst} [{attrs}]\n")
-    return lines
+    return lines + edge_lines
 
 
 def spine(info: GraphInfo) -> set[str]:
@@ -362,24 +418,32 @@ def _cluster_path(module: str, classes: dict, is_module_node=False) -> list:
 
 
 def legend_label(s: dict, title=None, legend=True, nodes=()) -> str:
-    """The graph's label: an optional title, then the legend (colour scale and marks).
+    """The graph's label: an optional title, then the legend (what the text says, the colour
+    scale, the marks).
 
-    The rows on dead and saturated units, on one-example notes and on unit strips appear
-    when the graph has nodes they apply to. Lines are wrapped, so that the legend stays
-    narrower than a tall graph (about 380 pixels).
+    Rows on dead and saturated units, on one-example notes, on unit strips and on the ratio
+    to the reference appear when the graph has nodes they apply to. Lines are wrapped, so
+    that the legend stays narrower than a tall graph (about 380 pixels). A title longer than
+    TITLE_LIMIT characters is cut; its tooltip holds all of it. A blank title draws nothing.
     """
     has_dead = any(n.dead_fraction is not None for n in nodes)
     has_sat = any(n.saturated_fraction is not None for n in nodes)
     has_one = any(n.examples == 1 and n.notes for n in nodes)
     has_strip = any(n.unit_badness is not None and (n.units or 0) > 1 for n in nodes)
     has_off_path = any(not n.data_path for n in nodes)
+    has_rel = any(n.grad_rel is not None and n.grad is None for n in nodes)
+    has_tensor = any(n.shape and n.size > 1 for n in nodes)
+    has_both = any({"dead", "saturated"} & set(n.status) and {"vanishing", "exploding"}
+                   & set(n.status) for n in nodes)
     stops = [(1e-6, "1e-6"), (1e-4, "1e-4"), (1e-2, "0.01"), (1e-1, "0.1"), (1.0, "1"),
              (1e2, "100"), (1e4, "&gt;1e3")]
     n = len(stops)
     rows = []
-    if title is not None:
-        rows.append(f'<TR><TD COLSPAN="{n}" ALIGN="LEFT"><FONT POINT-SIZE="14"><B>'
-                    f"{_wrapped(title, 40)}</B></FONT></TD></TR>")
+    if title is not None and not esc.is_blank(title):
+        full = esc.dot_html(esc.one_line(title), newline=" ")
+        shown = esc.shorten(esc.one_line(title).strip(), TITLE_LIMIT)
+        rows.append(f'<TR><TD COLSPAN="{n}" ALIGN="LEFT" BALIGN="LEFT" TOOLTIP="{full}">'
+                    f'<FONT POINT-SIZE="14"><B>{_wrapped(shown, 40)}</B></FONT></TD></TR>')
     if legend:
         cells = "".join(f'<TD BGCOLOR="{grad_colour(v)}" WIDTH="34" FIXEDSIZE="TRUE" HEIGHT="14">'
                         f'<FONT POINT-SIZE="8" COLOR="{_text_colour(grad_colour(v))}">{t}</FONT>'
@@ -407,7 +471,7 @@ def legend_label(s: dict, title=None, legend=True, nodes=()) -> str:
         marks = []
         if has_dead:
             marks.append(row(DEAD, f"dead: a ReLU unit <= 0 on every example of the batch, so "
-                                   f"its gradient is zero (marked from {mark} of units)"))
+                                   f"it passes no gradient back (marked from {mark} of units)"))
         if has_sat:
             marks.append(row(SATURATED, f"saturated: |f'| < {fmt(s['saturation'], 2)} "
                                         f"(sigmoid, tanh, ELU; marked from {mark} of "
@@ -420,22 +484,42 @@ def legend_label(s: dict, title=None, legend=True, nodes=()) -> str:
                     "Branches without data (an L2 term) are not marked.")
         marks += [
             row(VANISHING, f"vanishing: on the data path (nodes that depend on the input "
-                           f"data) a gradient < {fmt(s['vanishing'], 2)} x reference: it shrank "
-                           f"through the layers. {off_path}"),
-            row(EXPLODING, f"exploding: on the data path a gradient > "
-                           f"{fmt(s['exploding'], 2)} x reference; or nan/inf anywhere"),
+                           f"data) a gradient rms < {fmt(s['vanishing'], 2)}\u00d7 ref: it "
+                           f"shrank through the layers. {off_path}"),
+            row(EXPLODING, f"exploding: on the data path a gradient rms > "
+                           f"{fmt(s['exploding'], 2)}\u00d7 ref; or nan/inf anywhere"),
         ]
         if has_strip:
             marks.append(row(HEALTHY, "unit strip: one cell per unit, green healthy, red dead, "
                                       "orange saturated"))
+        if has_both:
+            marks.append(line("Dead and saturated judge what a node's units pass back (their "
+                              "local gradient); vanishing and exploding judge the gradient "
+                              "that arrives at the node. So one node can be both: dead and "
+                              "exploding means a large gradient arrives and none passes on."))
         if any(n.kind == "module" and n.status for n in nodes):
             marks.append(line("A module's mark names the member that raised it and quotes "
                               "that member's number."))
+        edges = ("An edge carries the gradient back from an op to one input: up \u00d7 local "
+                 "= down, with up the gradient reaching the op, local d(op)/d(input), "
+                 "down the gradient sent to the input.")
+        if has_tensor:
+            edges += (" For a tensor it shows the rule that makes down from up (\u00d7 "
+                      "elementwise, @ a matrix product) and |down|, the norm of down (root "
+                      "of the sum of its squares). Hover for every number.")
         rows += [
-            line("How to read: a node shows name and op, data, grad; an edge shows "
-                 "up * local = down (for tensors the norms |.|: the product is elementwise)."),
-            line("Gradient RMS relative to the reference near the output (grad rows and "
-                 "edges; thin pale edges carry little):"),
+            line("How to read: a node shows its name and op, its data (a tensor: shape, mean, "
+                 "std) and its gradient (a tensor: grad norm, the root of the sum of squares)."),
+            line(edges),
+        ]
+        if has_rel:
+            rows.append(line("rms N\u00d7 ref: the gradient's root mean square per element, as "
+                             "a multiple of the reference, the same measure at the node of "
+                             "its kind nearest the output (activations, weight matrices, "
+                             "vectors such as biases); that node itself reads 1.0\u00d7."))
+        rows += [
+            line("Colour of grad rows and edges: gradient rms relative to the reference "
+                 "(thin pale edges carry little):"),
             f"<TR>{cells}</TR>",
         ] + marks
     border = "1" if legend else "0"

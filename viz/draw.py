@@ -8,15 +8,25 @@ graphviz-pure.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
-import graphviz
+try:
+    import graphviz
+except ModuleNotFoundError as e:  # the viz extra is not installed
+    if e.name != "graphviz":
+        raise
+    raise ModuleNotFoundError(
+        "viz.draw_graph needs the graphviz package, which comes with the viz extra: from a "
+        "clone of the repository, pip install -e \".[viz]\"; from a wheel or PyPI, "
+        "pip install \"tinygrad_lite[viz]\"", name="graphviz") from None
 
 from .analysis import analyze
-from .dot import EDGE_ATTR, GRAPH_ATTR, NODE_ATTR, graph_body, legend_label, spine
+from .dot import EDGE_ATTR, FONT, GRAPH_ATTR, NODE_ATTR, graph_body, legend_label, spine
+from .escape import is_blank
 from .info import EXPLODING_RATIO, MARK_FRACTION, SATURATION, VANISHING_RATIO, GraphInfo
 from .modules import module_classes
-from .render import TIMEOUT, RenderTimeoutError, format_of, render_source
+from .render import TIMEOUT, RenderTimeoutError, find_dot, format_of, render_source
 
 __all__ = ["GradGraph", "draw_graph", "LR_MAX_DEPTH"]
 
@@ -41,11 +51,20 @@ class GradGraph(graphviz.Digraph):
         engine = options.pop("engine", None)
         if engine is None and self.engine != "dot":  # the graph's own engine attribute
             engine = self.engine
+        source = self.source
+        if format.lower() in RASTER and "graphviz-pure" in os.path.basename(
+                find_dot(self._prefer)):
+            # graphviz-pure draws pixels with fonts of its own; its sans is metric-compatible
+            # with Helvetica (and it draws a font it lacks, such as DejaVu Sans, as a serif)
+            source = source.replace(f'fontname="{FONT}"', 'fontname=Helvetica')
         try:
-            return render_source(self.source, format, prefer=self._prefer,
+            data = render_source(source, format, prefer=self._prefer,
                                  timeout=self.timeout, engine=engine, **options)
         except RenderTimeoutError as e:
             raise RenderTimeoutError(self._too_slow(str(e))) from None
+        if format.lower() == "svg" and not options.get("renderer"):
+            data = tidy_svg(data.decode("utf-8")).encode("utf-8")
+        return data
 
     def _too_slow(self, what: str) -> str:
         info = self.info
@@ -106,6 +125,49 @@ class GradGraph(graphviz.Digraph):
         return new
 
 
+RASTER = ("png", "jpeg", "jpg", "gif", "bmp", "tif", "tiff", "webp")
+
+
+def tidy_svg(svg: str) -> str:
+    """The SVG as a reader should get it.
+
+    * An edge drawn through the node that holds its numbers (viz.dot) becomes one group
+      again, ``e_{src}_{dst}_{index}``: both halves and the numbers, as an edge label would be.
+    * Node and edge groups lose their ``<title>`` and comments, which hold DOT node names
+      (internal ids) that a viewer shows on hover; the tooltips say what each is.
+    * The font names a sans-serif fallback, for viewers without DejaVu Sans (narrower, so the
+      text still fits the boxes measured for DejaVu Sans).
+    """
+    top = svg.find("<svg")
+    svg = svg[:top] + re.sub(r"<!--.*?-->\n?", "", svg[top:], flags=re.S)  # DOT names
+    svg = re.sub(r'(<g id="[^"]*" class="(?:node|edge)[^"]*">)\s*<title>.*?</title>', r"\1",
+                 svg, flags=re.S)
+    for eid in re.findall(r'<g id="(e_[^"]*?)_tail" class="edge', svg):
+        tail = svg.find(f'<g id="{eid}_tail" class="edge')
+        label = svg.find(f'<g id="{eid}_numbers" class="node')
+        if label < 0 or f'<g id="{eid}" class="edge' not in svg:
+            continue
+        parts = {}
+        for start in sorted((tail, label), reverse=True):  # cut the later one first
+            end = _group_end(svg, start)
+            parts[start] = svg[svg.index(">", start) + 1:end - len("</g>")].strip()
+            svg = svg[:start] + svg[end:].lstrip("\n")
+        main = svg.index(f'<g id="{eid}" class="edge')
+        head = svg.index(">", main) + 1  # the halves, then the numbers on top
+        svg = svg[:head] + "\n" + parts[tail] + "\n" + parts[label] + svg[head:]
+    return svg.replace(f'font-family="{FONT}"', f'font-family="{FONT},Verdana,sans-serif"')
+
+
+def _group_end(svg: str, start: int) -> int:
+    """The index just past the ``</g>`` that closes the ``<g`` at ``start``."""
+    depth = 0
+    for m in re.compile(r"<g[\s>]|</g>").finditer(svg, start):
+        depth += 1 if m.group().startswith("<g") else -1
+        if depth == 0:
+            return m.end()
+    raise ValueError("tidy_svg: a group that never closes")
+
+
 def _write_bytes(path: str | os.PathLike, data: bytes) -> str:
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -152,7 +214,7 @@ def draw_graph(root, path=None, params=None, *, model=None, max_nodes=500, depth
     g = GradGraph(name="gradient_flow", format="svg",
                   graph_attr={"rankdir": rankdir, **GRAPH_ATTR}, node_attr=NODE_ATTR,
                   edge_attr=EDGE_ATTR, body=lines)
-    if legend or title is not None:  # the graph's label: bottom right, apart from the layout
+    if legend or not is_blank(title):  # the graph's label: bottom right, apart from the layout
         g.body.insert(0, f"\tlabel={legend_label(info.settings, title, legend, info.nodes)}\n")
         g.body.insert(1, "\tlabelloc=b labeljust=r\n")
     g.info, g._prefer, g.timeout = info, renderer, timeout

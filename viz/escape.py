@@ -11,22 +11,44 @@ inject nothing, whichever of the three languages it lands in:
 * ``script_json(obj)``: JSON to embed inside ``<script>...</script>`` of an HTML page.
 
 Control characters (which XML forbids, so an SVG holding one would not parse) are shown as
-``\\xNN``.
+``\\xNN``; bidirectional controls (which would reorder the text around them) as ``\\uNNNN``.
+``shorten(s, limit)`` cuts text for a picture (the full text belongs in a tooltip).
 """
 from __future__ import annotations
 
 import json
 import re
 
-__all__ = ["html", "dot_html", "dot_string", "script_json", "printable"]
+__all__ = ["html", "dot_html", "dot_string", "script_json", "printable", "shorten", "one_line",
+           "is_blank"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# embeddings, overrides and isolates (LRE RLE PDF LRO RLO, LRI RLI FSI PDI): they reorder text
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+_BREAKS = re.compile(r"\r\n|[\r\n\t\v\f\x85\u2028\u2029]")
 
 
 def printable(s) -> str:
-    """``str(s)`` with control characters other than tab and newline shown as ``\\xNN``."""
+    """``str(s)`` with control characters other than tab and newline shown as ``\\xNN``, and
+    bidirectional embedding, override and isolate characters as ``\\uNNNN``."""
+    s = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(s))
+    return _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", s)
+
+
+def is_blank(s) -> bool:
+    """Whether ``s`` draws as nothing: None, empty, or only whitespace (U+2028 included)."""
+    return s is None or not str(s).strip()
+
+
+def one_line(s) -> str:
+    """``printable(s)`` with every line or paragraph break (\\n, \\r, U+2028, ...) a space."""
+    return _BREAKS.sub(" ", printable(s))
+
+
+def shorten(s, limit: int) -> str:
+    """``s`` cut to at most ``limit`` characters, ending in an ellipsis when cut."""
     s = str(s)
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s)
+    return s if len(s) <= limit else s[: max(limit - 1, 0)].rstrip() + "\u2026"
 
 
 def html(s, newline: str = "<BR/>") -> str:

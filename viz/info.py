@@ -14,12 +14,14 @@ The marks' default thresholds live here, one definition each:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 __all__ = ["NodeInfo", "EdgeInfo", "GraphInfo", "GraphTooLargeError", "SATURATION",
-           "MARK_FRACTION", "VANISHING_RATIO", "EXPLODING_RATIO", "fmt", "norm", "shape_text"]
+           "MARK_FRACTION", "VANISHING_RATIO", "EXPLODING_RATIO", "fmt", "norm", "ratio",
+           "shape_text"]
 
 SATURATION = 0.01
 MARK_FRACTION = 0.1
@@ -46,6 +48,14 @@ def fmt(x, digits: int = 4) -> str:
     if x == 0:
         return "0"
     return f"{x:.{digits}g}"
+
+
+def ratio(x) -> str:
+    """A ratio in two significant digits that keeps its decimal: 1.0, 0.35, 12, 2.8e+04."""
+    x = float(x)
+    if not math.isfinite(x) or x == 0:
+        return fmt(x)
+    return f"{x:#.2g}".rstrip(".").replace(".e", "e")
 
 
 def norm(a) -> float:
@@ -117,7 +127,7 @@ class NodeInfo:
 
     def summary(self) -> str:
         """Every statistic, one per line (the SVG tooltip)."""
-        lines = [f"{self.id}: {self.name or self.op_label or self.kind}"]
+        lines = [f"{self.name or self.op_label or self.kind}"]
         if self.op:
             lines.append(f"op: {self.op_label}")
         if self.op_args:
@@ -183,31 +193,35 @@ class EdgeInfo:
     count: int = 1  # underlying edges (collapsed graphs)
 
     def text(self, digits: int = 4) -> list[str]:
-        """The edge label, one string per line: upstream * local = downstream."""
+        """The edge's numbers as one line (in a list); every equation shown holds.
+
+        One number each: ``up 0.1966 \u00d7 local 2 = down 0.3932``. Otherwise the rule that
+        makes the downstream gradient from the upstream one (``down = up \u00d7 local``,
+        elementwise, or the op's vjp such as ``down = a.T @ up``), then the downstream
+        gradient: its value, or for a tensor ``|down|``, its norm. Norms are never multiplied
+        (for tensors |up| x |local| is not |down|); the tooltip has every number.
+        """
         if self.count > 1:
             return [f"{self.count} edges"]
         up, local, down = self.up, self.local, self.down
         if up is None:
             return []
-        one = up.size == 1 and (not isinstance(local, np.ndarray) or local.size == 1)
-        if one and isinstance(local, np.ndarray):
-            lines = [f"up {fmt(up.item(), digits)} * local {fmt(local.item(), digits)}"]
-        elif isinstance(local, np.ndarray):
-            # norms do not multiply: say that the product is taken element by element
-            lines = [f"|up| {fmt(norm(up), 3)}, |local| {fmt(norm(local), 3)}",
-                     "down = up * local, elementwise"]
-        else:
-            u = fmt(up.item(), digits) if up.size == 1 else fmt(norm(up), 3)
-            rule = str(local)
-            rule = rule if len(rule) <= 40 else rule[:37] + "..."
-            lines = [f"{'up' if up.size == 1 else '|up|'} {u}", f"local: {rule}"]
         if down is None:
-            lines.append("= (no grad)")
+            result = "no gradient"
         elif down.size == 1:
-            lines.append(f"= down {fmt(down.item(), digits)}")
+            result = f"down {fmt(down.item(), digits)}"
         else:
-            lines.append(f"= |down| {fmt(norm(down), 3)}")
-        return lines
+            result = f"|down| {fmt(norm(down), 3)}"
+        if isinstance(local, np.ndarray):
+            if up.size == 1 and local.size == 1 and down is not None:
+                return [f"up {fmt(up.item(), digits)} \u00d7 local {fmt(local.item(), digits)} "
+                        f"= {result}"]
+            return [f"down = up \u00d7 local: {result}"]
+        rule = " ".join(str(local).split())
+        m = re.fullmatch(r"vjp of .* \(see ([\w.]+)\.backward\)", rule)
+        rule = f"{m.group(1)}.backward(up)" if m else re.sub(r"\bgrad\b", "up", rule)
+        rule = rule if len(rule) <= 30 else rule[:29] + "\u2026"
+        return [f"down = {rule}: {result}" if local is not None else result]
 
 
 @dataclass
