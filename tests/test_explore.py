@@ -3,6 +3,7 @@
 Small nets, few steps: each test takes a second or two. They may skip only outside CI when
 chromium is not installed.
 """
+import re
 import time
 
 import numpy as np
@@ -110,8 +111,7 @@ def test_the_dead_fraction_shown_is_the_recorders(browser, high):
         shown = js(browser, "return document.querySelectorAll('#n' + arguments[0] + ' text')[3]"
                             ".textContent", i)
         k = round(dead[j] * units)
-        assert f"({k}/{units})" in shown, shown
-        assert shown.startswith(f"dead {round(100 * dead[j])}%")
+        assert shown == f"{k} of {units} units dead ({round(100 * dead[j])}%)", shown
     # the node's border turns red once the dead fraction passes the mark (10%)
     stroke = js(browser, "return document.querySelector('#n' + arguments[0] + ' path')"
                          ".getAttribute('stroke')", i)
@@ -126,7 +126,8 @@ def test_clicking_a_node_opens_its_panel_with_the_recorders_numbers(browser, hig
     key = "3 relu #0"
     browser.find_element("id", f"n{index(browser, key)}").click()
     panel = browser.find_element("id", "panel")
-    assert panel.find_element("tag name", "h2").text == key
+    assert panel.find_element("tag name", "h2").text == "relu in module 3"
+    assert f'rec.series key "{key}"' in panel.text  # the name to look its numbers up by
     at = rec.at(key, rec.steps[1])
 
     def shown(stat):
@@ -213,3 +214,100 @@ def test_two_explorers_on_one_page_work_independently(browser, tmp_path):
     assert in_frame(0, "return document.body.dataset.step") == "1"
     assert in_frame(1, "return document.body.dataset.step") == "5"
     browser.switch_to.default_content()
+
+
+USED_COLOURS = """
+const used = new Set();
+for (const g of document.querySelectorAll("#graph g.node, #graph g.edge")) {
+  for (const e of g.querySelectorAll("path, polygon, rect, ellipse")) {
+    for (const a of ["fill", "stroke"]) {
+      const c = e.getAttribute(a);
+      if (c && c !== "none" && c !== "transparent") used.add(c.toLowerCase());
+    }
+  }
+}
+return [...used];
+"""
+
+
+def _rgb(c):
+    return tuple(int(c[q:q + 2], 16) for q in (1, 3, 5))
+
+
+def test_every_colour_painted_is_in_the_legend(browser, high):
+    """Node fills and borders, edges, arrow heads and unit strips, at every step and in both
+    colour modes: each colour is a legend swatch (the scale's within a shade)."""
+    rec, path = high
+    browser.get(path.as_uri())
+    for mode in ("abs", "rel"):
+        js(browser, "const m = document.getElementById('mode'); m.value = arguments[0];"
+                    "m.dispatchEvent(new Event('change'))", mode)
+        legend = {c.lower() for c in js(browser, "return tglExplorer.legendColours()")}
+        assert all(c.startswith("#") and len(c) == 7 for c in legend), legend
+        for j in range(len(rec.steps)):
+            js(browser, "tglExplorer.show(arguments[0])", j)
+            for c in js(browser, USED_COLOURS):
+                near = min(sum((a - b) ** 2 for a, b in zip(_rgb(c), _rgb(x), strict=True))
+                           for x in legend) ** 0.5
+                assert near <= 8, (mode, j, c)
+    words = browser.find_element("id", "legend").text
+    for phrase in ("dead units", "saturated", "nan or inf", "parameter", "data",
+                   "unit strip", "current step"):
+        assert phrase in words
+
+
+def test_the_heat_map_names_its_rows_and_node_text_reads_at_11px(browser, high):
+    rec, path = high
+    browser.get(path.as_uri())
+    labels = js(browser, "return [...document.querySelectorAll('#heat-map .heat-label')]"
+                         ".map(t => t.firstChild.textContent)")
+    rows = js(browser, "const D = tglExplorer.data; return D.nodes.slice(0, D.ndraw).filter("
+                       "(n, i) => i !== D.root && (n.kind === 'op' || n.kind === 'module'))"
+                       ".map(n => n.name)")
+    assert sorted(labels) == sorted(rows) and "relu in module 3" in labels
+    assert not any("#" in x for x in labels)  # names, not the recorder's identities
+    sizes = js(browser, "return [...document.querySelectorAll('#graph g.node text')].map("
+                        "t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)")
+    assert sizes and min(sizes) >= 11
+    # the unit line counts in words what it counts
+    i = index(browser, "1 relu #0")
+    unit_line = js(browser, "return document.querySelectorAll('#n' + arguments[0] + ' text')[3]"
+                            ".textContent", i)
+    assert re.fullmatch(r"\d+ of 24 units dead \(\d+%\)", unit_line), unit_line
+
+
+def test_a_notebook_frame_shows_node_text_at_11px(browser, tmp_path, high):
+    rec, _ = high
+    page = tmp_path / "nb.html"
+    page.write_text("<!DOCTYPE html><html><body style='width: 1000px'>"
+                    + viz.explore(rec).iframe() + "</body></html>", encoding="utf-8")
+    browser.get(page.as_uri())
+    browser.switch_to.frame(browser.find_element("tag name", "iframe"))
+    try:
+        sizes = js(browser, "return [...document.querySelectorAll('#graph g.node text')].map("
+                            "t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)")
+        assert sizes and min(sizes) >= 11
+    finally:
+        browser.switch_to.default_content()
+
+
+def test_saturation_is_said_in_words(browser, tmp_path):
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Linear(6, 12, rng=rng), nn.Tanh(), nn.Linear(12, 3, rng=rng))
+    X, y = rng.standard_normal((16, 6)) * 30, rng.integers(0, 3, 16)  # large inputs saturate
+    rec = viz.Recorder(model)
+    loss = F.softmax_cross_entropy(model(X), y)
+    loss.backward()
+    rec.record(loss, 0)
+    rec.close()
+    path = tmp_path / "tanh.html"
+    viz.explore(rec, path)
+    browser.get(path.as_uri())
+    i = index(browser, "1 tanh #0")
+    line = js(browser, "return document.querySelectorAll('#n' + arguments[0] + ' text')[3]"
+                       ".textContent", i)
+    sata = rec.series("1 tanh #0", "saturated_act")[0]
+    assert sata > 0.5 and line == f"{round(100 * sata)}% of outputs saturated", line
+    browser.find_element("id", f"n{i}").click()
+    panel = browser.find_element("id", "panel").text
+    assert "outputs saturated (|f'| < 0.01)" in panel and "units saturated on every example" in panel

@@ -236,8 +236,10 @@ def page_data(html):
 def test_the_page_is_self_contained(tmp_path):
     rec = recorded()
     ex = viz.explore(rec, tmp_path / "p.html", title="t <b>")
-    html = str(ex)
+    html = ex.html
     assert (tmp_path / "p.html").read_text(encoding="utf-8") == html
+    for text in (str(ex), repr(ex), f"{ex}"):  # one line, never the page
+        assert "\n" not in text and len(text) < 200 and ".html" in text and "16 nodes" in text
     assert not re.search(r"https?:", html)
     assert "default-src 'none'" in html
     assert not re.search(r"<(link|img|iframe|object)\b", html, re.I)
@@ -245,11 +247,49 @@ def test_the_page_is_self_contained(tmp_path):
     assert "t &lt;b&gt;" in html
     frame = ex._repr_html_()
     assert frame.startswith("<iframe") and 'srcdoc="' in frame and "<script" not in frame
+    assert re.search(r'\ssandbox="allow-scripts"', frame)  # scripts only: not the notebook
+
+
+def test_a_failed_save_leaves_the_previous_page(tmp_path, monkeypatch):
+    """Explorer.save interrupted part-way (disk full): the old page stays whole, no temp file."""
+    import os
+
+    rec = recorded(steps=2)
+    out = tmp_path / "p.html"
+    old = viz.explore(rec, out, title="old")
+    new = viz.explore(rec, title="new")
+    real_fdopen = os.fdopen
+
+    class HalfWriter:
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, text):
+            self.f.write(text[: len(text) // 2])
+            self.f.flush()
+            raise OSError(28, "No space left on device")
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+            return False
+
+    monkeypatch.setattr(os, "fdopen", lambda *a, **k: HalfWriter(real_fdopen(*a, **k)))
+    with pytest.raises(OSError, match="No space"):
+        new.save(out)
+    monkeypatch.undo()
+    assert out.read_text(encoding="utf-8") == old.html and new.path is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.html"]
 
 
 def test_page_numbers_are_the_recorders_rounded_to_four_digits():
     rec = recorded()
-    d = page_data(str(viz.explore(rec)))
+    d = page_data(viz.explore(rec).html)
     assert d["steps"] == rec.steps
     keys = [n["k"] for n in d["nodes"][:d["ndraw"]]]
     assert set(keys) == set(rec.nodes)
@@ -269,7 +309,7 @@ def test_labels_are_escaped_everywhere():
     loss = F.softmax_cross_entropy(model(x), y)
     loss.backward()
     rec.record(loss, 0)
-    html = str(viz.explore(rec))
+    html = viz.explore(rec).html
     assert html.count("<script") == 2  # the data block and the page's script
     assert "alert(1)" in html  # shown as text, in the data and the SVG
     assert page_data(html)["nodes"][0]["k"].startswith("</script>")
@@ -281,23 +321,24 @@ def test_a_value_draws_one_step_and_a_trace_gives_exact_modules():
     with viz.trace_modules(model) as trace:
         loss = F.softmax_cross_entropy(model(X), y)
     loss.backward()
-    d = page_data(str(viz.explore(loss, model=trace)))
+    d = page_data(viz.explore(loss, model=trace).html)
     keys = {n["k"] for n in d["nodes"]}
     assert "1 relu #0" in keys and len(d["steps"]) == 1
-    d2 = page_data(str(viz.explore(loss, model=model)))
+    d2 = page_data(viz.explore(loss, model=model).html)
     assert "0 relu #0" in {n["k"] for n in d2["nodes"]}  # by parameter ancestry
 
 
 def test_a_graph_past_max_nodes_is_drawn_one_node_per_module():
     rec = recorded(steps=2)
     ex = viz.explore(rec, max_nodes=10)
-    d = page_data(str(ex))
+    d = page_data(ex.html)
     assert ex.collapsed and "more than max_nodes=10" in d["note"]
     drawn = d["nodes"][:d["ndraw"]]
     modules = [n for n in drawn if n["kind"] == "module"]
-    assert {n["name"] for n in modules} == {"0", "2", "4"}  # Linear layers (ReLU/Tanh are one node)
-    lin = next(n for n in modules if n["name"] == "0")
-    assert lin["out"] == "0 + #0" and lin["members"] == 4
+    # Linear layers (ReLU/Tanh are one node)
+    assert {n["name"] for n in modules} == {"module 0", "module 2", "module 4"}
+    lin = next(n for n in modules if n["path"] == "0")
+    assert lin["out"] == "+ in module 0" and lin["members"] == 4
     assert [d["nodes"][p]["k"] for p in lin["p"]] == ["0.weight", "0.bias"]
     with pytest.raises(viz.GraphTooLargeError, match="max_nodes=2"):
         viz.explore(rec, max_nodes=2)

@@ -3,6 +3,8 @@
 The browser test drives Debian's chromium through Selenium and chromedriver (installed by
 .ci/install-browser.sh). It may skip only outside CI when chromium is not installed.
 """
+import json
+import os
 import re
 import shutil
 
@@ -121,14 +123,20 @@ def test_animation_is_the_page_and_shows_in_a_frame(tmp_path):
     f, _ = neuron()
     out = tmp_path / "sub" / "a.html"
     anim = viz.animate_backward(f, out)
-    assert isinstance(anim, viz.Animation) and isinstance(anim, str)
-    assert str(anim) == anim.html == anim == out.read_text(encoding="utf-8")
-    assert type(str(anim)) is str and anim.html.startswith("<!DOCTYPE html>")
+    assert isinstance(anim, viz.Animation)
+    assert anim.html == out.read_text(encoding="utf-8") and anim.html.startswith("<!DOCTYPE")
+    assert anim == anim.html  # still the page for code that used it as a str
+    # str(), print() and f-strings: one line, never the 40 KB page
+    for text in (str(anim), f"{anim}", "%s" % anim, repr(anim)):
+        assert text == repr(anim) and "\n" not in text and len(text) < 200
+        assert f"{anim.steps} steps" in text and ".html" in text
     assert anim.steps == len(list(viz.backward_steps(f)))
-    assert len(repr(anim)) < 200 and f"{anim.steps} steps" in repr(anim)
     frame = anim._repr_html_()
     m = re.fullmatch(r'<iframe [^>]*srcdoc="([^"]*)"[^>]*></iframe>', frame, re.S)
     assert m and _html.unescape(m.group(1)) == anim.html
+    # sandboxed, scripts only: the page cannot reach the notebook; no handler on the frame
+    assert re.search(r'\ssandbox="allow-scripts"', frame)
+    assert not re.search(r"\son\w+=", frame.replace(m.group(1), ""))
     assert anim.fragment in anim.html and anim.write(tmp_path / "b.html")
     assert (tmp_path / "b.html").read_text(encoding="utf-8") == anim.html
 
@@ -142,6 +150,53 @@ def test_every_id_of_an_animation_carries_its_prefix():
     assert all(i == a.prefix or i.startswith(a.prefix + "-") for i in ids_a)
     assert not set(ids_a) & set(ids_b)
     assert "getElementById(\"" not in a.fragment  # every lookup goes through the prefix
+
+
+def test_a_failed_write_leaves_the_previous_page(tmp_path, monkeypatch):
+    """A write that fails part-way (disk full) keeps the old page whole, and no temp file."""
+    f, _ = neuron()
+    out = tmp_path / "a.html"
+    old = viz.animate_backward(f, out, title="old")
+    new = viz.animate_backward(f, title="new")
+    real_fdopen = os.fdopen
+
+    class HalfWriter:
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, text):
+            self.f.write(text[: len(text) // 2])
+            self.f.flush()
+            raise OSError(28, "No space left on device")
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+            return False
+
+    monkeypatch.setattr(os, "fdopen", lambda *a, **k: HalfWriter(real_fdopen(*a, **k)))
+    with pytest.raises(OSError, match="No space"):
+        new.write(out)
+    monkeypatch.undo()
+    assert out.read_text(encoding="utf-8") == old.html
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.html"]
+
+
+def test_text_names_nodes_as_a_person_would_never_by_internal_id():
+    f, _ = neuron()
+    anim = viz.animate_backward(f)
+    steps = json.loads(re.search(r"const STEPS = (.*);\n", anim.html).group(1))
+    text = "\n".join([st["title"] for st in steps] + [ln for st in steps for ln in st["lines"]])
+    assert not re.search(r"\bn\d+\b|\[n\d+\]", text)  # no "n3", no "[n3]"
+    assert "to w1: local" in text and "to x0: local" in text
+    assert "Step 5 of 10: w0 * x0 (op *)" in text  # an unnamed op: what computed it
+    assert "to (w0 * x0) + (w1 * x1): local" in text
+    assert "Step 1 of 10: f (op sigmoid)" in text
 
 
 def mlp():
@@ -334,3 +389,54 @@ def test_two_notebook_frames_step_independently(browser, tmp_path):
     browser.switch_to.frame(frames[0])
     assert _step(browser, a.prefix) == "1"
     browser.switch_to.default_content()
+
+
+FITS = """
+const out = [];
+const W = document.documentElement.clientWidth, H = window.innerHeight;
+for (const t of document.querySelectorAll("svg text")) {
+  if (!t.textContent.trim() || getComputedStyle(t).visibility === "hidden") continue;
+  const r = t.getBoundingClientRect();
+  if (r.left < -0.5 || r.top < -0.5 || r.right > W + 0.5 || r.bottom > H + 0.5) {
+    out.push([t.textContent, Math.round(r.left), Math.round(r.top), Math.round(r.right),
+              Math.round(r.bottom), W, H]);
+  }
+}
+return out;
+"""
+NODE_FONT = """
+const sizes = [];
+for (const t of document.querySelectorAll("g.node text")) {
+  if (!t.textContent.trim()) continue;
+  sizes.push(parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a);
+}
+return sizes;
+"""
+
+
+@pytest.mark.parametrize("size, font", [((720, 720), 8), ((960, 860), 11)])
+def test_the_drawing_and_its_legend_fit_the_frame(browser, tmp_path, size, font):
+    """In a 720 x 720 frame (the report's) and a notebook-sized one, at the first and the
+    last step, every text of the drawing (the legend's included) is inside the frame, whole;
+    node text reads at 11 px or more where the frame is wide enough for the neuron at that
+    size (the drawing is scaled down to fit a narrower frame whole)."""
+    f, _ = neuron()
+    anim = viz.animate_backward(f)
+    w, h = size
+    frame = anim._repr_html_().replace("width: 100%", f"width: {w}px").replace(
+        f"height: {anim.height}px", f"height: {h}px")
+    page = tmp_path / "host.html"
+    page.write_text(f"<!DOCTYPE html><html><body>{frame}</body></html>", encoding="utf-8")
+    browser.get(page.as_uri())
+    browser.switch_to.frame(browser.find_element("tag name", "iframe"))
+    try:
+        assert browser.execute_script("return document.querySelector('svg text') !== null")
+        assert browser.execute_script(FITS) == []
+        _click(browser, anim.prefix, "last")
+        assert _step(browser, anim.prefix) == str(anim.steps)
+        assert browser.execute_script(FITS) == []
+        assert min(browser.execute_script(NODE_FONT)) >= font
+        assert browser.execute_script("return document.documentElement.scrollHeight "
+                                      "<= window.innerHeight + 1")  # nothing to scroll to
+    finally:
+        browser.switch_to.default_content()

@@ -195,6 +195,7 @@ def _fill(template: str, values: dict[str, str]) -> str:
 
 
 _INFIX = frozenset({"+", "-", "*", "/", "@", "**"})
+_CALL = re.compile(r"[\w.]+\(.*\)", re.S)  # "sigmoid(...)": needs no parentheses
 
 
 def _plain(node) -> str:
@@ -240,8 +241,8 @@ def _human_names(steps: list[BackwardStep], info) -> dict[int, str]:
 
 
 def _expression(op: str, label: str, args: list[str], limit: int = 48) -> str:
-    def wrap(a: str) -> str:
-        return f"({a})" if " " in a and not a.endswith(")") else a
+    def wrap(a: str) -> str:  # "w0 * x0" inside another expression: "(w0 * x0) + b"
+        return f"({a})" if " " in a and not _CALL.fullmatch(a) else a
 
     if op in _INFIX and len(args) == 2:
         text = f"{wrap(args[0])} {op} {wrap(args[1])}"

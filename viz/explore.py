@@ -305,7 +305,7 @@ def _data(rec: Recorder, layout: dict, classes: dict, title, mark_fraction) -> d
                  "g": m.group, "d": m.depth, "u": m.units, "lab": m.label, "dt": m.dtype}
         if i < len(draw) and draw[i]["group"] is not None:
             g = draw[i]["group"]
-            entry.update(kind="module", name=f"module {g}", cls=classes.get(g, "module"),
+            entry.update(kind="module", name=f"module {g}", path=g, cls=classes.get(g, "module"),
                          members=len(draw[i]["keys"]), out=names[k],
                          p=[index.get(p, i) for p in draw[i]["params"]])
         else:
@@ -442,7 +442,7 @@ def _dot(rec: Recorder, layout: dict, classes: dict, data: dict, rankdir: str) -
     tree: dict = {"nodes": [], "children": {}}
     for i in range(len(draw)):
         n = data["nodes"][i]
-        mod = n["name"] if n["kind"] == "module" else n["m"]
+        mod = n["path"] if n["kind"] == "module" else n["m"]
         place = tree
         if mod:
             parts = mod.split(".")

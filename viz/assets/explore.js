@@ -763,7 +763,7 @@
         title = "module " + c.m + (c.cls ? " (" + c.cls + ")" : "");
         sub = c.nodes.length + " nodes drawn; the numbers are those of its output, " + n.name;
       } else if (n.kind === "module") {
-        title = "module " + n.name + " (" + n.cls + ")";
+        title = n.name + " (" + n.cls + ")";
         sub = n.members + " nodes, drawn as one; the numbers are those of its output, " + n.out;
       } else {
         title = n.name;
@@ -831,6 +831,6 @@
     fill: (i) => (nodeEls[i] && nodeEls[i].shape ? nodeEls[i].shape.getAttribute("fill") : null),
     edgeColour: (k) => (edgeEls[k] && edgeEls[k].path ? edgeEls[k].path.getAttribute("stroke") : null),
     index: (key) => D.nodes.findIndex((n, q) => q < D.ndraw && n.k === key),
-    legendColours: () => [...new Set([...$("legend").querySelectorAll("[fill], [stroke]")]
+    legendColours: () => [...new Set([...$("legend").querySelectorAll("rect, line")]
       .flatMap((e) => [e.getAttribute("fill"), e.getAttribute("stroke")]).filter((c) => c && c !== "none"))] };
 })();
