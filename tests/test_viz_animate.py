@@ -127,7 +127,7 @@ def test_animation_is_the_page_and_shows_in_a_frame(tmp_path):
     assert anim.html == out.read_text(encoding="utf-8") and anim.html.startswith("<!DOCTYPE")
     assert anim == anim.html  # still the page for code that used it as a str
     # str(), print() and f-strings: one line, never the 40 KB page
-    for text in (str(anim), f"{anim}", "%s" % anim, repr(anim)):
+    for text in (str(anim), f"{anim}", format(anim, ""), repr(anim)):
         assert text == repr(anim) and "\n" not in text and len(text) < 200
         assert f"{anim.steps} steps" in text and ".html" in text
     assert anim.steps == len(list(viz.backward_steps(f)))
