@@ -5,6 +5,8 @@ the CIFAR-10 python pickles with a restricted unpickler that runs nothing.
 """
 from __future__ import annotations
 
+import io
+import math
 import os
 import pickle
 import warnings
@@ -18,8 +20,10 @@ __all__ = ["UnsafePickleError", "spiral", "load_digits", "load_cifar10", "miniba
            "train_val_split"]
 
 
-class UnsafePickleError(pickle.UnpicklingError):
-    """A pickle asked for a global that load_cifar10's restricted unpickler does not allow."""
+class UnsafePickleError(pickle.UnpicklingError, ValueError):
+    """A pickle asked load_cifar10's restricted unpickler for something it does not allow (a
+    global, a call, an array whose bytes do not match its shape). Also a ValueError, like
+    every other load error."""
 
 
 def spiral(n_per_class=100, n_classes=3, rng=None):
@@ -73,57 +77,132 @@ _CIFAR_WANTED = (
 _CIFAR_ROW = 3 * 32 * 32
 
 
-def _numpy_internal(dotted):
-    """numpy._core.X.name on numpy 2, numpy.core.X.name on numpy 1; None if absent."""
-    sub, name = dotted.rsplit(".", 1)
-    for base in ("_core", "core"):
-        mod = getattr(np, base, None)
-        if mod is None:
-            continue
-        try:
-            obj = getattr(getattr(mod, sub), name)
-        except AttributeError:
-            continue
-        return obj
-    return None
+_CIFAR_KEYS = (b"data", b"labels", b"batch_label", b"filenames")
+# the dtypes an array or a scalar in a CIFAR batch may have: numbers, never objects
+_PLAIN_DTYPES = frozenset(f"{k}{n}" for k in "iu" for n in (1, 2, 4, 8)) | {"f4", "f8", "b1"}
 
 
-def _allowed_globals():
-    """(module, name) -> object: the only globals a CIFAR-10 batch pickle may name."""
-    allowed = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype}
-    for pkg in ("numpy.core", "numpy._core"):
-        for sub, name in (("multiarray", "_reconstruct"), ("multiarray", "scalar"),
-                          ("numeric", "_frombuffer")):
-            obj = _numpy_internal(f"{sub}.{name}")
-            if obj is not None:
-                allowed[(f"{pkg}.{sub}", name)] = obj
-    return allowed
+class _DtypeBuilder:
+    """What the unpickler gets for ``numpy.dtype(spec, ...)``: a plain numeric dtype, or an
+    error. Its ``__setstate__`` (pickle's BUILD) accepts only a byte order."""
+
+    def __init__(self, path, spec, align=False, copy=True):
+        if isinstance(spec, bytes):  # Python 2 pickles, read with encoding="bytes"
+            spec = spec.decode("latin-1")
+        if not isinstance(spec, str) or spec not in _PLAIN_DTYPES:
+            raise UnsafePickleError(f"load_cifar10: {path} asks for dtype {spec!r}; only plain "
+                                    f"numeric dtypes are allowed")
+        self.path, self.dtype = path, np.dtype(spec)
+
+    def __setstate__(self, state):
+        if isinstance(state, tuple) and len(state) > 1 and isinstance(state[1], bytes):
+            state = (state[0], state[1].decode("latin-1"), *state[2:])  # Python 2
+        if (not isinstance(state, tuple) or len(state) < 5 or state[1] not in ("<", ">", "|", "=")
+                or any(x is not None for x in state[2:5])):
+            raise UnsafePickleError(f"load_cifar10: {self.path} sets up dtype {self.dtype} "
+                                    f"with the state {state!r}; only a byte order is allowed")
+        if state[1] in "<>" and self.dtype.itemsize > 1:
+            self.dtype = self.dtype.newbyteorder(state[1])
+
+
+class _ArrayBuilder:
+    """What the unpickler gets for ``numpy.core.multiarray._reconstruct(ndarray, (0,), b'b')``:
+    an empty placeholder whose ``__setstate__`` (pickle's BUILD) makes the array, after
+    checking that the bytes given are exactly what the declared shape and dtype need."""
+
+    def __init__(self, path):
+        self.path, self.array = path, None
+
+    def __setstate__(self, state):
+        if not isinstance(state, tuple) or len(state) != 5:
+            raise UnsafePickleError(f"load_cifar10: {self.path} sets up an array with a state "
+                                    f"that is not numpy's (version, shape, dtype, order, data)")
+        _, shape, dtype, fortran, raw = state
+        self.array = _checked_array(self.path, raw, dtype, shape, "F" if fortran else "C")
+
+
+def _checked_array(path, raw, dtype, shape, order):
+    """An array from ``raw`` bytes, once shape, dtype and byte count agree (else ValueError)."""
+    if isinstance(dtype, _DtypeBuilder):
+        dtype = dtype.dtype
+    if not isinstance(dtype, np.dtype) or dtype.str[1:] not in _PLAIN_DTYPES:
+        raise UnsafePickleError(f"load_cifar10: {path} declares an array of dtype {dtype!r}; "
+                                f"only plain numeric dtypes are allowed")
+    if (not isinstance(shape, tuple) or len(shape) > 8
+            or any(type(n) is not int or n < 0 for n in shape)):
+        raise ValueError(f"load_cifar10: {path} declares an array of shape {shape!r}, which is "
+                         f"not a shape (a tuple of at most 8 non-negative ints)")
+    if isinstance(raw, str):  # protocol 0-2 write the bytes as a latin-1 str
+        raw = raw.encode("latin-1")
+    if not isinstance(raw, (bytes, bytearray, pickle.PickleBuffer)):
+        raise UnsafePickleError(f"load_cifar10: {path} gives an array's data as a "
+                                f"{type(raw).__name__}, not bytes")
+    raw = memoryview(raw).cast("B")
+    want = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+    if raw.nbytes != want:
+        raise ValueError(f"load_cifar10: {path} declares an array of shape {shape} and dtype "
+                         f"{dtype} ({want} bytes) but holds {raw.nbytes} bytes of data")
+    return np.frombuffer(raw, dtype=dtype).reshape(shape, order=order).copy()
 
 
 class _CifarUnpickler(pickle.Unpickler):
-    """An unpickler that builds numpy arrays and plain containers, and nothing else.
+    """An unpickler that builds checked numpy arrays and plain containers, and nothing else.
 
-    Allowed: numpy's array reconstruction (_reconstruct, ndarray, dtype, scalar, and
-    _frombuffer for protocol 5) and _codecs.encode with latin-1 only, which Python 3 uses
-    for bytes in protocol 2. Any other global raises UnsafePickleError before it is looked up.
+    The globals a CIFAR-10 batch names are replaced by checking stand-ins: numpy's array
+    reconstruction (``_reconstruct`` with ``ndarray`` as its argument, never called itself,
+    so no array of uninitialised memory can be asked for), ``dtype`` for plain numeric types,
+    ``scalar`` and ``_frombuffer`` (protocol 5), each checking that the bytes given match the
+    declared shape before anything is allocated, and ``_codecs.encode`` with latin-1 only,
+    which Python 3 uses for bytes in protocol 2. Any other global raises UnsafePickleError
+    before it is looked up.
     """
 
     def __init__(self, file, path):
         super().__init__(file, encoding="bytes")  # the batches were written by Python 2
         self._path = path
-        self._allowed = _allowed_globals()
 
     def find_class(self, module, name):
         if (module, name) == ("_codecs", "encode"):
             return self._latin1_encode
-        obj = self._allowed.get((module, name))
-        if obj is None:
-            raise UnsafePickleError(
-                f"load_cifar10: {self._path} refers to the global {module}.{name}, which is "
-                "not allowed (only numpy array reconstruction is); refusing to load it: the "
-                "file is not a CIFAR-10 batch, or it has been tampered with"
-            )
-        return obj
+        if module in ("numpy.core.multiarray", "numpy._core.multiarray"):
+            if name == "_reconstruct":
+                return self._reconstruct
+            if name == "scalar":
+                return self._scalar
+        if module in ("numpy.core.numeric", "numpy._core.numeric") and name == "_frombuffer":
+            return self._frombuffer
+        if (module, name) == ("numpy", "dtype"):
+            return self._dtype
+        if (module, name) == ("numpy", "ndarray"):
+            return self._ndarray
+        raise UnsafePickleError(
+            f"load_cifar10: {self._path} refers to the global {module}.{name}, which is "
+            "not allowed (only numpy array reconstruction is); refusing to load it: the "
+            "file is not a CIFAR-10 batch, or it has been tampered with"
+        )
+
+    def _ndarray(self, *args, **kwargs):
+        """numpy.ndarray may be named (as _reconstruct's argument), never called: calling it
+        makes an array of uninitialised memory of any declared size."""
+        raise UnsafePickleError(
+            f"load_cifar10: {self._path} calls numpy.ndarray directly, which would make an "
+            f"array of uninitialised memory; a CIFAR-10 batch never does")
+
+    def _reconstruct(self, subtype, shape, typecode):
+        if subtype != self._ndarray or shape != (0,) or typecode not in (b"b", "b"):
+            raise UnsafePickleError(f"load_cifar10: {self._path} calls numpy's _reconstruct "
+                                    f"with ({subtype!r}, {shape!r}, {typecode!r}); only a "
+                                    f"plain ndarray is allowed")
+        return _ArrayBuilder(self._path)
+
+    def _dtype(self, *args, **kwargs):
+        return _DtypeBuilder(self._path, *args, **kwargs)
+
+    def _scalar(self, dtype, raw=None):
+        return _checked_array(self._path, raw, dtype, (), "C")[()]
+
+    def _frombuffer(self, buf, dtype, shape, order):
+        return _checked_array(self._path, buf, dtype, shape, order)
 
     def _latin1_encode(self, obj, encoding="utf-8", errors="strict"):
         codec = str(encoding).lower().replace("-", "").replace("_", "")
@@ -138,20 +217,33 @@ class _CifarUnpickler(pickle.Unpickler):
 def _read_cifar_batch(path):
     """One CIFAR-10 batch file as (uint8 rows, int64 labels), validated.
 
-    Shapes: -> data (n, 3072) uint8, labels (n,) int64 in 0..9.
+    The documented structure only: a dict with b'data' (a uint8 array (N, 3072)), b'labels'
+    (a list of N ints in 0..9) and optionally b'batch_label' (bytes) and b'filenames' (a list
+    of N bytes). Shapes: -> data (N, 3072) uint8, labels (N,) int64 in 0..9.
     """
     try:
         with open(path, "rb") as f:
-            batch = _CifarUnpickler(f, path).load()
-    except UnsafePickleError:
-        raise
-    except OSError:
-        raise
+            raw = f.read()
+    except IsADirectoryError:
+        raise ValueError(f"load_cifar10: {path} is a folder, not a CIFAR-10 batch file") from None
+    if not raw:
+        raise ValueError(f"load_cifar10: {path} is empty (0 bytes); expected a CIFAR-10 batch")
+    try:
+        batch = _CifarUnpickler(io.BytesIO(raw), path).load()
+    except (UnsafePickleError, ValueError) as err:
+        if str(path) in str(err):
+            raise
+        raise ValueError(f"load_cifar10: {path} is corrupt or truncated; it could not be "
+                         f"unpickled ({type(err).__name__}: {err})") from err
     except Exception as err:  # truncated or garbage files fail in many ways
         raise ValueError(
             f"load_cifar10: {path} is corrupt or truncated; it could not be unpickled "
             f"({type(err).__name__}: {err})"
         ) from err
+    return _checked_batch(path, batch)
+
+
+def _checked_batch(path, batch):
     if not isinstance(batch, dict):
         raise ValueError(
             f"load_cifar10: {path} holds a {type(batch).__name__}, expected a dict with keys "
@@ -164,34 +256,50 @@ def _read_cifar_batch(path):
             f"load_cifar10: {path} lacks the key(s) {', '.join(map(repr, missing))}; "
             f"found keys {sorted(map(repr, batch))}"
         )
+    extra = [k for k in batch if k not in _CIFAR_KEYS]
+    if extra:
+        raise ValueError(f"load_cifar10: {path} has the unexpected key(s) "
+                         f"{', '.join(map(repr, extra))}; a batch holds only "
+                         f"{', '.join(map(repr, _CIFAR_KEYS))}")
     data = batch[b"data"]
+    if isinstance(data, _ArrayBuilder):
+        data = data.array
     if not isinstance(data, np.ndarray) or data.ndim != 2 or data.shape[1] != _CIFAR_ROW:
         shape = data.shape if isinstance(data, np.ndarray) else type(data).__name__
         raise ValueError(
             f"load_cifar10: {path} has b'data' of shape {shape}; expected a uint8 array of "
             f"shape (n, {_CIFAR_ROW}) (3 x 32 x 32 values per image)"
         )
-    if data.dtype.kind not in "iu" or (data.size and (data.min() < 0 or data.max() > 255)):
+    if data.dtype != np.uint8:
         raise ValueError(
             f"load_cifar10: {path} has b'data' of dtype {data.dtype}; expected uint8 "
             "values 0..255"
         )
-    try:
-        labels = np.asarray(batch[b"labels"])
-    except Exception as err:
-        raise ValueError(f"load_cifar10: {path} has unreadable b'labels' ({err})") from err
-    if labels.shape != (data.shape[0],) or (labels.size and labels.dtype.kind not in "iu"):
+    n = data.shape[0]
+    labels = batch[b"labels"]
+    if not isinstance(labels, list) or len(labels) != n:
+        what = f"a list of {len(labels)}" if isinstance(labels, list) else type(labels).__name__
         raise ValueError(
-            f"load_cifar10: {path} has {data.shape[0]} images but b'labels' of shape "
-            f"{labels.shape} and dtype {labels.dtype}; expected {data.shape[0]} integer labels"
+            f"load_cifar10: {path} has {n} images but b'labels' of shape "
+            f"({len(labels) if isinstance(labels, list) else '?'},) ({what}); expected a list "
+            f"of {n} integer labels"
         )
-    labels = labels.astype(np.int64)
-    if labels.size and (labels.min() < 0 or labels.max() > 9):
-        raise ValueError(
-            f"load_cifar10: {path} has labels outside 0..9 "
-            f"(min {labels.min()}, max {labels.max()})"
-        )
-    return data.astype(np.uint8, copy=False), labels
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+               and 0 <= v <= 9 for v in labels):
+        bad = next(v for v in labels if not (isinstance(v, (int, np.integer))
+                                             and not isinstance(v, (bool, np.bool_))
+                                             and 0 <= v <= 9))
+        raise ValueError(f"load_cifar10: {path} has a label {bad!r} that is not an int in 0..9")
+    names = batch.get(b"filenames")
+    if names is not None and (not isinstance(names, list) or len(names) != n
+                              or not all(isinstance(x, (bytes, str)) for x in names)):
+        raise ValueError(f"load_cifar10: {path} has b'filenames' that is not a list of {n} "
+                         f"names")
+    label = batch.get(b"batch_label")
+    if label is not None and not isinstance(label, (bytes, str)):
+        raise ValueError(f"load_cifar10: {path} has b'batch_label' of type "
+                         f"{type(label).__name__}; expected bytes")
+    return data, np.array(labels, dtype=np.int64).reshape(n)
 
 
 def _cifar_folder(folder):
@@ -227,8 +335,9 @@ def load_cifar10(folder):
 
     folder holds data_batch_1..5 and test_batch (or is the parent of the unpacked
     cifar-10-batches-py folder). The pickles are read with a restricted unpickler that
-    builds numpy arrays only: any other global raises UnsafePickleError (a
-    pickle.UnpicklingError). Missing files raise FileNotFoundError; corrupt files ValueError.
+    builds checked numpy arrays only: any other global or call raises UnsafePickleError (a
+    pickle.UnpicklingError and a ValueError). Missing files raise FileNotFoundError; empty,
+    corrupt, truncated or misshapen files ValueError naming the file and what is wrong.
     """
     root = _cifar_folder(folder)
     train = [_read_cifar_batch(root / name) for name in _CIFAR_TRAIN]
