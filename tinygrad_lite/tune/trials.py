@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .._json import to_jsonable
+from ..files import atomic_write
 from .space import Space, _num, _Range
 
 __all__ = ["EDGE_FRACTION", "EdgeWarning", "TrialAborted", "Trial", "run_trial", "SearchResult"]
@@ -194,13 +195,19 @@ class SearchResult:
         return rows
 
     def to_csv(self, path) -> str:
-        """Write records() as CSV (None as an empty cell); returns path."""
+        """Write records() as CSV (None as an empty cell); returns path.
+
+        Written atomically (a temporary file beside it, then moved into place). A text cell
+        or column name that a spreadsheet would run as a formula (starting with =, +, -, @,
+        a tab or a carriage return) is prefixed with an apostrophe; numbers are left alone.
+        """
         rows = self.records()
-        with open(path, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["id", "status"])
-            writer.writeheader()
+        fields = list(rows[0]) if rows else ["id", "status"]
+        with atomic_write(path, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow([_cell(k) for k in fields])
             for row in rows:
-                writer.writerow({k: "" if v is None else v for k, v in row.items()})
+                writer.writerow([_cell(row[k]) for k in fields])
         return path
 
     def to_dict(self) -> dict:
@@ -216,17 +223,106 @@ class SearchResult:
         })
 
     def to_json(self, path) -> str:
-        """Write to_dict() as JSON (strict: no NaN); returns path."""
-        with open(path, "w") as f:
-            json.dump(self.to_dict(), f, indent=1, allow_nan=False)
+        """Write to_dict() as JSON (strict: no NaN), atomically; returns path."""
+        text = json.dumps(self.to_dict(), indent=1, allow_nan=False)
+        with atomic_write(path, "w") as f:
+            f.write(text)
         return path
 
     @classmethod
     def from_json(cls, path) -> SearchResult:
-        """Read back what to_json wrote (non-finite numbers come back as None)."""
-        with open(path) as f:
-            d = json.load(f)
-        space = {k: Space.from_dict(s) for k, s in d["space"].items()}
-        edge_space = {k: Space.from_dict(s) for k, s in d.get("edge_space", d["space"]).items()}
-        return cls([Trial(**t) for t in d["trials"]], space, d["metric"], d["mode"],
-                   d["kind"], d["interrupted"], d["n_planned"], edge_space)
+        """Read back what to_json wrote (non-finite numbers come back as None).
+
+        A file that is not such JSON (bad JSON, NaN or Infinity, a missing key, a value of
+        the wrong type, an unknown space or trial field) raises ValueError naming the file
+        and what is wrong; a missing file FileNotFoundError."""
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        try:
+            d = json.loads(text, parse_constant=_no_constant)
+        except ValueError as e:  # JSONDecodeError is a ValueError
+            raise ValueError(f"SearchResult.from_json: {path} is not valid JSON ({e})") from None
+        try:
+            return cls._from_dict(d)
+        except (KeyError, TypeError, ValueError) as e:
+            why = f"lacks the key {e}" if isinstance(e, KeyError) else str(e)
+            raise ValueError(f"SearchResult.from_json: {path} is not a search result written "
+                             f"by to_json: {why}") from None
+
+    @classmethod
+    def _from_dict(cls, d) -> SearchResult:
+        _expect(d, dict, "the top level")
+        for key, kind in (("space", dict), ("trials", list), ("metric", str), ("mode", str),
+                          ("kind", str), ("interrupted", bool), ("n_planned", int)):
+            _expect(d[key], kind, repr(key))
+        if d["mode"] not in ("min", "max"):
+            raise ValueError(f"'mode' is {d['mode']!r}, not 'min' or 'max'")
+        if d["n_planned"] < 0:
+            raise ValueError(f"'n_planned' is {d['n_planned']}, below 0")
+        edge = d.get("edge_space", d["space"])
+        _expect(edge, dict, "'edge_space'")
+        space = {k: _space(k, s) for k, s in d["space"].items()}
+        edge_space = {k: _space(k, s) for k, s in edge.items()}
+        trials = [_trial(i, t) for i, t in enumerate(d["trials"])]
+        return cls(trials, space, d["metric"], d["mode"], d["kind"], d["interrupted"],
+                   d["n_planned"], edge_space)
+
+
+_TRIAL_FIELDS = {"id": int, "config": dict, "status": str, "metrics": dict, "history": list,
+                 "error": str, "seconds": (int, float)}
+
+
+def _expect(value, kind, what):
+    """TypeError unless value is of kind (bool is not an int here, nor NaN a number)."""
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    ok = isinstance(value, kinds) and (bool in kinds or not isinstance(value, bool))
+    if not ok:
+        names = " or ".join(k.__name__ for k in kinds)
+        raise TypeError(f"{what} is {value!r:.60}, not {'a' if names[0] not in 'aeiou' else 'an'} "
+                        f"{names}")
+
+
+def _space(key, s):
+    _expect(s, dict, f"space entry {key!r}")
+    try:
+        return Space.from_dict(s)
+    except KeyError as e:
+        raise ValueError(f"space entry {key!r} lacks a key or names an unknown type ({e})") \
+            from None
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"space entry {key!r} is not a Space: {e}") from None
+
+
+def _trial(i, t):
+    _expect(t, dict, f"trial {i}")
+    unknown = sorted(set(t) - set(_TRIAL_FIELDS))
+    if unknown:
+        raise ValueError(f"trial {i} has the unknown field(s) {', '.join(map(repr, unknown))}")
+    if "id" not in t or "config" not in t:
+        raise ValueError(f"trial {i} lacks {'id' if 'id' not in t else 'config'}")
+    for key, kind in _TRIAL_FIELDS.items():
+        if key in t:
+            _expect(t[key], kind, f"trial {i}'s {key!r}")
+    if t.get("status", "ok") not in ("ok", "aborted", "failed"):
+        raise ValueError(f"trial {i}'s status is {t['status']!r}, not ok, aborted or failed")
+    for v in t.get("history", []):
+        if v is not None:
+            _expect(v, (int, float), f"trial {i}'s history entry")
+    return Trial(**t)
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not JSON (to_json writes non-finite numbers as null)")
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    """A CSV cell: None as empty; text a spreadsheet would run as a formula gets a leading
+    apostrophe (OWASP's advice), so it shows as the text it is."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
