@@ -140,8 +140,8 @@ def tidy_svg(svg: str) -> str:
     """
     top = svg.find("<svg")
     svg = svg[:top] + re.sub(r"<!--.*?-->\n?", "", svg[top:], flags=re.S)  # DOT names
-    svg = re.sub(r'(<g id="[^"]*" class="(?:node|edge)[^"]*">)\s*<title>.*?</title>', r"\1",
-                 svg, flags=re.S)
+    svg = re.sub(r'(<g id="[^"]*" class="(?:node|edge|cluster)[^"]*">)\s*<title>.*?</title>',
+                 r"\1", svg, flags=re.S)
     for eid in re.findall(r'<g id="(e_[^"]*?)_tail" class="edge', svg):
         tail = svg.find(f'<g id="{eid}_tail" class="edge')
         label = svg.find(f'<g id="{eid}_numbers" class="node')
