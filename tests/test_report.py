@@ -1,9 +1,13 @@
 """The report: `python -m tinygrad_lite report --quick` writes one self-contained page whose
-every check passes; the engine never imports viz or matplotlib."""
+every check passes, which works copied alone; the engine never imports viz or matplotlib.
+
+The output folder, interrupted runs and hostile names: tests/test_report_files.py."""
+import html
 import html.parser
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -67,23 +71,51 @@ def test_page_is_self_contained(quick_report):
     out, _ = quick_report
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "http://" not in page and "https://" not in page  # nothing fetched, not even a font
-    assert not re.search(r'<(script|link|img|iframe)[^>]+src="(?!data:|backprop\.html|'
-                         r'explore_\w+\.html)', page)
+    assert not re.search(r'<(script|link|img|iframe)[^>]+src="(?!data:)', page)
     assert page.count("<svg") >= 3  # the neuron, the ReLU net, the tanh net
     assert page.count('src="data:image/png;base64,') >= 10
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert len(ids) == len(set(ids)), "inline SVGs must not share element ids"
+    frames = re.findall(r"<iframe [^>]*>", page)
+    assert len(frames) == 6  # the animation and five explorers, each held in the page
+    assert all('sandbox="allow-scripts" ' in f and "srcdoc=" in f for f in frames)
     anim = (out / "backprop.html").read_text(encoding="utf-8")
     assert "<svg" in anim and "http://" not in anim and "https://" not in anim
-    assert 'src="backprop.html"' in page
+    assert html.escape(anim, quote=True) in page  # the same page, also beside index.html
     for name in ("explore_dead_relu", "explore_init_std001", "explore_init_xavier",
                  "explore_bn_plain", "explore_bn_normalized"):  # viz.explore pages, embedded
         explorer = (out / f"{name}.html").read_text(encoding="utf-8")
         assert "<svg" in explorer and "http:" not in explorer and "https:" not in explorer
-        assert f'src="{name}.html"' in page
+        assert html.escape(explorer, quote=True) in page
+        assert f'<a href="{name}.html">' in page
     for name in ("random", "grid", "coarse", "fine"):
         assert (out / f"search_{name}.csv").read_text().startswith("id,status")
         json.loads((out / f"search_{name}.json").read_text())
+    assert not list(out.glob(".*")), "no staging folder is left behind"
+
+
+def test_index_html_works_copied_alone(quick_report, browser, tmp_path):
+    """The one file: index.html alone in an empty folder shows every frame's page."""
+    from selenium.webdriver.common.by import By
+
+    out, _ = quick_report
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(out / "index.html", alone / "index.html")
+    browser.get((alone / "index.html").as_uri())
+    frames = browser.find_elements(By.TAG_NAME, "iframe")
+    assert len(frames) == 6
+    for frame in frames:
+        assert frame.get_attribute("sandbox") == "allow-scripts"
+        browser.switch_to.frame(frame)
+        try:
+            n_svg = browser.execute_script("return document.querySelectorAll('svg').length")
+            text = browser.execute_script("return document.body.innerText")
+        finally:
+            browser.switch_to.default_content()
+        assert n_svg >= 1 and len(text) > 50, (frame.get_attribute("title"), text[:200])
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors
 
 
 def test_page_has_every_section_with_claims_and_verdicts(quick_report):
@@ -192,7 +224,8 @@ def test_attach_writes_a_file_and_links_it(tmp_path):
     assert (tmp_path / "explorer.html").read_text() == "<!DOCTYPE html><p>explore</p>"
     assert (tmp_path / "data.csv").read_text() == "a,b\n1,2\n"
     assert '<a href="explorer.html">explorer.html</a>' in page
-    assert '<iframe class="anim" src="explorer.html"' in page
+    assert ('<iframe class="anim" sandbox="allow-scripts" title="Explore it" '
+            'srcdoc="&lt;!DOCTYPE html&gt;&lt;p&gt;explore&lt;/p&gt;"></iframe>') in page
     assert "data.csv" not in page  # attached without a title or text: written, not linked
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["sections"][0]["files"] == ["explorer.html", "data.csv"]

@@ -7,12 +7,15 @@ and graphviz are imported inside the functions that need them, never at import.
 from __future__ import annotations
 
 import base64
+import html as _stdlib_html
 import io
 import math
 import re
+import urllib.parse
 
 __all__ = ["esc", "fmt", "table", "pre", "png", "figure_block", "svg_inline", "graph_block",
-           "artefact_block", "checks_table"]
+           "artefact_block", "checks_table", "href",
+           "srcdoc_frame"]
 
 
 def esc(text) -> str:
@@ -78,15 +81,34 @@ def graph_block(graph, caption: str, prefix: str) -> str:
             f"<figcaption>{esc(caption)}</figcaption></figure>")
 
 
-def artefact_block(name: str, title: str, text: str, embed: bool) -> str:
-    """A heading, a sentence and a link to a file next to index.html (and a frame: embed)."""
+def href(name: str) -> str:
+    """A link to a file next to index.html: percent-encoded, then escaped for an attribute."""
+    return esc(urllib.parse.quote(name, safe=""))
+
+
+def srcdoc_frame(page: str, title: str) -> str:
+    """An HTML page shown in a frame of its own, held inside index.html (``srcdoc``).
+
+    The page is escaped for a double-quoted attribute, byte for byte (no other change), and
+    the frame is sandboxed: its scripts run, but it reaches neither this page nor the network
+    origin of this file (``allow-scripts`` only). Copied alone, index.html still shows it.
+    """
+    return (f'<iframe class="anim" sandbox="allow-scripts" title="{esc(title)}" '
+            f'srcdoc="{_stdlib_html.escape(page, quote=True)}"></iframe>')
+
+
+def artefact_block(name: str, title: str, text: str, page: str | None = None) -> str:
+    """A heading, a sentence and a link to a file next to index.html; with `page` (the file's
+    HTML) also the page itself in a sandboxed frame held inside index.html."""
     parts = [f"<h3>{esc(title)}</h3>"] if title else []
-    link = f'<a href="{esc(name)}">{esc(name)}</a>'
-    parts.append(f"<p>{esc(text)} The file is {link} in this folder.</p>" if text
-                 else f"<p>{link}</p>")
-    if embed:
-        parts.append(f'<iframe class="anim" src="{esc(name)}" title="{esc(title or name)}">'
-                     "</iframe>")
+    link = f'<a href="{href(name)}">{esc(name)}</a>'
+    if page is not None:
+        parts.append(f"<p>{esc(text)} It is also saved beside this page as {link}.</p>"
+                     if text else f"<p>Also saved beside this page as {link}.</p>")
+        parts.append(srcdoc_frame(page, title or name))
+    else:
+        parts.append(f"<p>{esc(text)} The file is {link} in this folder.</p>" if text
+                     else f"<p>{link}</p>")
     return "".join(parts)
 
 

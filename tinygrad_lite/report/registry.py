@@ -11,6 +11,7 @@ order lives in ``sections/__init__.py``. Nothing here imports matplotlib or viz.
 """
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ from . import html
 if TYPE_CHECKING:
     from .context import Context
 
-__all__ = ["Check", "Artefact", "Section", "SectionSpec", "section"]
+__all__ = ["Check", "Artefact", "Section", "SectionSpec", "section", "safe_file_name"]
 
 
 @dataclass
@@ -75,20 +76,52 @@ class Section:
         self.blocks.append(block)
 
     def attach(self, name: str, content: Content, *, title: str = "", text: str = "",
-               embed: bool = False) -> None:
+               embed: bool = False) -> str:
         """Write a file named `name` next to index.html and link it here, in block order.
 
         content: the file's text or bytes, or a function called with the file's path. With
-        a title or text, a block links the file (embed: also shows an HTML page in a frame);
-        without either, the file is only written (link it yourself from another block).
+        a title or text, a block links the file; embed: the page (text or UTF-8 bytes) is
+        also shown in a sandboxed frame held inside index.html, so that the page works
+        copied alone. Without a title or text, the file is only written (link it yourself).
+        The name is made safe first (see safe_file_name); returns the name used.
         """
-        if "/" in name or "\\" in name or name in ("", ".", "..", "index.html", "results.json"):
-            raise ValueError(f"Section.attach: {name!r} is not a plain file name of its own")
+        name = safe_file_name(name)
         if any(f.name == name for f in self.files):
             raise ValueError(f"Section.attach: {self.key!r} already attaches {name!r}")
+        page = None
+        if embed:
+            if callable(content):
+                raise ValueError(f"Section.attach: {name!r} is embedded, so its content must be "
+                                 f"the page's text, not a function")
+            page = content.decode("utf-8") if isinstance(content, bytes) else content
         self.files.append(Artefact(name, content))
-        if title or text:
-            self.add(html.artefact_block(name, title, text, embed))
+        if title or text or embed:
+            self.add(html.artefact_block(name, title, text, page))
+        return name
+
+
+#: characters that no attachment name keeps: those Windows refuses, and % # ? that a URL reads
+_UNSAFE = frozenset('<>:"|?*%#')
+#: names the report writes itself (compared case-insensitively)
+RESERVED = frozenset({"index.html", "results.json"})
+
+
+def safe_file_name(name: str) -> str:
+    """An attachment's name as written: every control, format or separator character (tabs,
+    newlines, U+2028, right-to-left marks, zero-width spaces) and every one of <>:"|?*%#
+    becomes "_"; the result is NFC-normalised.
+
+    Raises ValueError for a name with a path separator, an empty one, one starting with "."
+    (hidden, and the build's own staging folder starts so), or one the report writes itself.
+    """
+    raw = str(name)
+    if "/" in raw or "\\" in raw:
+        raise ValueError(f"Section.attach: {raw!r} is not a plain file name of its own")
+    safe = "".join("_" if c in _UNSAFE or (unicodedata.category(c)[0] in "CZ" and c != " ")
+                   else c for c in unicodedata.normalize("NFC", raw)).strip()
+    if not safe or safe.startswith(".") or safe.lower() in RESERVED:
+        raise ValueError(f"Section.attach: {raw!r} is not a plain file name of its own")
+    return safe
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ def build(ctx: Context, s: Section) -> None:
                     "The neuron's graph: every node shows its value and gradient; every edge "
                     "shows upstream x local = downstream."))
     s.attach("backprop.html",
-             viz.animate_backward(r.f, title="Backprop through a sigmoid neuron"),
+             viz.animate_backward(r.f, title="Backprop through a sigmoid neuron").html,
              title="The backward pass, one node at a time",
              text="Use the buttons, the slider or the arrow keys.", embed=True)
     s.numbers = {"f": f, "grads": r.grads}

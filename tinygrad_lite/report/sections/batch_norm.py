@@ -75,8 +75,8 @@ def build(ctx: Context, s: Section) -> None:
     scale = (min(r[0] for r in ranges), max(r[1] for r in ranges)) if ranges else None
     for (label, rec), name in zip(runs.items(), ("explore_bn_plain.html",
                                                  "explore_bn_normalized.html"), strict=True):
-        s.attach(name, str(viz.explore(rec, title=f"std 0.01 init, {label}: first epoch",
-                                       grad_range=scale)),
+        s.attach(name, viz.explore(rec, title=f"std 0.01 init, {label}: first epoch",
+                                   grad_range=scale).html,
                  title=f"std 0.01 init, {label}: the gradients step by step",
                  text=f"The first epoch ({len(rec.steps)} SGD steps) of the {label} network "
                       f"above, every step recorded; both pages share one colour scale. Move "

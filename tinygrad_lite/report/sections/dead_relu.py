@@ -72,7 +72,7 @@ def build(ctx: Context, s: Section) -> None:
     rec.close()
     on_batch = rec.series("3 relu #0", "dead")
     s.attach("explore_dead_relu.html",
-             str(viz.explore(rec, title=f"ReLU net at lr {runs[HIGH].lr:g}, step by step")),
+             viz.explore(rec, title=f"ReLU net at lr {runs[HIGH].lr:g}, step by step").html,
              title="Units dying, step by step",
              text=f"The run at lr {runs[HIGH].lr:g}, every SGD step recorded: move the slider or "
                   f"press play to watch the gradient reaching each layer and the units of ReLU "

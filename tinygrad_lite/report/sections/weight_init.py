@@ -121,8 +121,8 @@ def build(ctx: Context, s: Section) -> None:
     first_grad = {k: rec.series("1 tanh #0", "grad_norm") for k, rec in recs.items()}
     for (scheme, rec), name in zip(recs.items(), ("explore_init_std001.html",
                                                   "explore_init_xavier.html"), strict=True):
-        s.attach(name, str(viz.explore(rec, title=f"10 x 500 {scheme}, step by step",
-                                       grad_range=scale)),
+        s.attach(name, viz.explore(rec, title=f"10 x 500 {scheme}, step by step",
+                                   grad_range=scale).html,
                  title=f"{scheme}: the gradients over {steps} SGD steps",
                  text=f"Ten tanh layers of 500 units ({scheme}), one batch of 64, every step "
                       f"recorded; both pages share one colour scale. The heat map on the right "
