@@ -318,3 +318,23 @@ def test_float32_gradients_match_float64(name, data):
     for g32, g64 in zip(grads[np.float32], grads[np.float64], strict=True):
         scale = max(1.0, float(np.max(np.abs(g64), initial=0.0)))
         np.testing.assert_allclose(g32, g64, rtol=F32_TOL.get(name, 2e-4), atol=2e-4 * scale)
+
+
+@pytest.mark.parametrize("name", list(BY_NAME))
+@settings(max_examples=5)
+@given(data=st.data())
+def test_a_0d_result_used_in_scalar_arithmetic(name, data):
+    """An op whose result is 0-d, then Python-number arithmetic on it (the engine's scalar
+    path): the gradient is the one an array upstream gradient gives."""
+    case = BY_NAME[name]
+    xs = data.draw(case.inputs)
+    first = _values(name, xs)
+    out = case.fn(*first)
+    if out.shape != ():
+        return
+    out.backward(grad=np.array(3.0))
+    second = _values(name, xs)
+    (case.fn(*second) * 3.0 + 1.0).backward()
+    for a, b in zip(first, second, strict=True):
+        if a.requires_grad:
+            np.testing.assert_allclose(b.grad, a.grad, rtol=1e-12, atol=1e-12)
