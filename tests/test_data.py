@@ -383,7 +383,7 @@ def test_load_digits():
 
 def test_load_digits_without_sklearn_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
-    with pytest.raises(ImportError, match=r"pip install tinygrad_lite\[data\]"):
+    with pytest.raises(ImportError, match=r'pip install "tinygrad_lite\[data\]"'):
         data.load_digits()
 
 

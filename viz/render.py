@@ -5,8 +5,9 @@ Which program renders, in this order:
 1. the one named by the environment variable ``TINYGRAD_LITE_DOT`` (a path or a command);
 2. the system Graphviz ``dot`` on PATH;
 3. ``graphviz-pure``, the self-contained dot-compatible program from PyPI that the viz extra
-   installs (``pip install tinygrad_lite[viz]``), looked up on PATH and beside the running
-   Python (a virtual environment that was never activated still finds it).
+   installs (``pip install -e ".[viz]"`` from a clone, ``pip install "tinygrad_lite[viz]"``
+   from a wheel), looked up on PATH and beside the running Python (a virtual environment that
+   was never activated still finds it).
 
 ``find_dot(prefer=...)`` picks one explicitly: ``"system"`` or ``"graphviz-pure"``.
 """
@@ -83,7 +84,8 @@ def find_dot(prefer: str | None = None) -> str:
         return found
     raise DotNotFoundError(
         "find_dot: no program to render graphs: pip install graphviz-pure (it comes with "
-        "pip install 'tinygrad_lite[viz]'), or install Graphviz so that 'dot' is on PATH; "
+        "the viz extra: pip install -e \".[viz]\" from a clone, pip install \"tinygrad_lite[viz]\" "
+        "from a wheel), or install Graphviz so that 'dot' is on PATH; "
         "draw_graph(...).source holds the DOT text meanwhile")
 
 

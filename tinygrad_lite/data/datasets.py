@@ -60,7 +60,8 @@ def load_digits():
     except ImportError as err:
         raise ImportError(
             "load_digits needs scikit-learn, which is not installed; "
-            "install it with: pip install tinygrad_lite[data]"
+            "install it from a clone with pip install -e \".[data]\", or, where tinygrad_lite is "
+            "installed from a wheel, with pip install \"tinygrad_lite[data]\""
         ) from err
     bunch = _sk_load_digits()
     return np.asarray(bunch.data, dtype=np.float64), np.asarray(bunch.target, dtype=np.int64)

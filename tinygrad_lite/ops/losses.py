@@ -16,9 +16,17 @@ class LabelError(IndexError, ValueError):
     """A class label out of range: an IndexError as in PyTorch, and a ValueError (bad input)."""
 
 
+class OneHotLabelsError(ValueError, TypeError):
+    """One-hot labels where class indices are expected: a ValueError (their shape) and a
+    TypeError (float one-hot labels were reported as such before)."""
+
+
 def check_labels(op, y, n, c):
     """Labels as an int64 array of shape (n,) with values in [0, c); clear errors otherwise."""
     y = np.asarray(y.data if hasattr(y, "data") and not isinstance(y, np.ndarray) else y)
+    if y.ndim == 2 and y.shape == (n, c):  # one row per example, one column per class
+        raise OneHotLabelsError(f"{op}: labels of shape {y.shape} look one-hot; pass class indices "
+                         f"of shape ({n},): y.argmax(axis=1)")
     if y.dtype.kind not in "iu":
         raise TypeError(f"{op}: labels must be integers, got dtype {y.dtype}; "
                         f"convert with y.astype(np.int64)")

@@ -38,16 +38,17 @@ def _require_extras() -> None:
     if missing:
         raise MissingExtraError(
             f"report: needs {', '.join(missing)}, which cannot be imported; install the viz and "
-            f"data extras: pip install 'tinygrad_lite[viz,data]' (from a clone: pip install -e "
-            f"'.[viz,data]')")
+            f"data extras: from a clone, pip install -e \".[viz,data]\"; where tinygrad_lite "
+            f"is installed from a wheel, pip install \"tinygrad_lite[viz,data]\"")
     try:
         from viz.render import find_dot
 
         find_dot()
     except Exception as e:  # any failure to find a renderer
         raise MissingExtraError(f"report: no Graphviz renderer ({e}); install the viz extra, "
-                                f"which brings graphviz-pure: pip install 'tinygrad_lite[viz]'"
-                                ) from e
+                                f"which brings graphviz-pure: from a clone, "
+                                f"pip install -e \".[viz]\"; from a wheel, "
+                                f"pip install \"tinygrad_lite[viz]\"") from e
 
 
 @contextlib.contextmanager
