@@ -15,6 +15,7 @@ import argparse
 import os
 
 from tinygrad_lite.data import Standardize, load_digits
+from tinygrad_lite.experiments.common import one_blas_thread
 from tinygrad_lite.experiments.dead_relu import compare_learning_rates, gradient_into_dead
 
 
@@ -54,9 +55,9 @@ def main(quick=False, out="figures"):
     dead = gradient_into_dead(runs["far too high (1.0)"].model, X, y)
     print()
     print("claim: after a too-high learning rate many ReLU units are dead; a sane one kills none")
-    print(f"measured: {results['sane (0.01)']['dead']} dead with lr 0.01, "
-          f"{results['too high (0.2)']['dead']} with lr 0.2, "
-          f"{results['far too high (1.0)']['dead']} with lr 1.0")
+    for numbers in results.values():
+        dead_per_layer = ", ".join(f"ReLU {k} {v:.0%}" for k, v in numbers["dead"].items())
+        print(f"measured: lr {numbers['lr']:g}: dead units {dead_per_layer}")
     if dead.max_grad is not None:
         print(f"claim: a dead unit gets no gradient; measured: largest |dL/dW| into the "
               f"{dead.n_dead} dead units of ReLU 3 = {dead.max_grad:g}")
@@ -65,7 +66,8 @@ def main(quick=False, out="figures"):
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        print("matplotlib is not installed (pip install tinygrad_lite[viz]): no figure")
+        print("matplotlib is not installed (from a clone: pip install -e \".[viz]\"; "
+              "from a wheel: pip install \"tinygrad_lite[viz]\"): no figure")
     else:
         os.makedirs(out, exist_ok=True)
         figure = os.path.join(out, "dead_relu.png")
@@ -79,4 +81,5 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="fewer epochs (CI)")
     parser.add_argument("--out", default="figures", help="folder for the figure")
     args = parser.parse_args()
-    main(quick=args.quick, out=args.out)
+    with one_blas_thread():  # small matrices: a second BLAS thread only waits for a core
+        main(quick=args.quick, out=args.out)

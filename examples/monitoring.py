@@ -18,7 +18,7 @@ import os
 import numpy as np
 
 from tinygrad_lite.data import Standardize, load_digits, train_val_split
-from tinygrad_lite.experiments.common import Split
+from tinygrad_lite.experiments.common import Split, one_blas_thread
 from tinygrad_lite.experiments.monitoring import compare_learning_rates
 
 
@@ -79,7 +79,8 @@ def main(quick=False, out="figures"):
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        print("matplotlib is not installed (pip install tinygrad_lite[viz]): no figure")
+        print("matplotlib is not installed (from a clone: pip install -e \".[viz]\"; "
+              "from a wheel: pip install \"tinygrad_lite[viz]\"): no figure")
     else:
         os.makedirs(out, exist_ok=True)
         figure = os.path.join(out, "monitoring.png")
@@ -93,4 +94,5 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="fewer epochs (CI)")
     parser.add_argument("--out", default="figures", help="folder for the figure")
     args = parser.parse_args()
-    main(quick=args.quick, out=args.out)
+    with one_blas_thread():  # small matrices: a second BLAS thread only waits for a core
+        main(quick=args.quick, out=args.out)

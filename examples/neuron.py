@@ -46,7 +46,8 @@ def main(quick=False, out="figures"):
         import viz
         draw = viz.draw_graph
     except (ImportError, AttributeError):
-        print("viz is not available (pip install tinygrad_lite[viz]): no graph drawn")
+        print("viz is not available (from a clone: pip install -e \".[viz]\"; "
+              "from a wheel: pip install \"tinygrad_lite[viz]\"): no graph drawn")
     else:
         os.makedirs(out, exist_ok=True)
         svg = os.path.join(out, "neuron.svg")

@@ -16,6 +16,7 @@ Run:  python examples/weight_init.py [--quick] [--out DIR]
 import argparse
 import os
 
+from tinygrad_lite.experiments.common import one_blas_thread
 from tinygrad_lite.experiments.weight_init import compare_schemes
 
 
@@ -77,7 +78,8 @@ def main(quick=False, out="figures"):
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        print("matplotlib is not installed (pip install tinygrad_lite[viz]): no figure")
+        print("matplotlib is not installed (from a clone: pip install -e \".[viz]\"; "
+              "from a wheel: pip install \"tinygrad_lite[viz]\"): no figure")
     else:
         os.makedirs(out, exist_ok=True)
         figure = os.path.join(out, "weight_init.png")
@@ -92,4 +94,5 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="fewer examples (CI)")
     parser.add_argument("--out", default="figures", help="folder for the figure")
     args = parser.parse_args()
-    main(quick=args.quick, out=args.out)
+    with one_blas_thread():  # small matrices: a second BLAS thread only waits for a core
+        main(quick=args.quick, out=args.out)

@@ -64,6 +64,16 @@ def test_every_example_has_main_and_a_main_guard():
         assert 'if __name__ == "__main__":' in text, name
 
 
+def test_examples_that_multiply_matrices_run_on_one_blas_thread():
+    """Two OpenBLAS threads on a busy 2-core machine spin against each other: batch_norm.py
+    --quick took 36 to 80 s that way, 4 s on one thread."""
+    for path in sorted(EXAMPLES.glob("*.py")):
+        if path.stem == "neuron":  # scalars only
+            continue
+        guard = path.read_text().split('if __name__ == "__main__":')[1]
+        assert "with one_blas_thread():" in guard, path.name
+
+
 def test_neuron(tmp_path, capsys):
     r = load("neuron").main(quick=True, out=str(tmp_path))
     assert round(r["f"], 2) == 0.73

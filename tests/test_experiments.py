@@ -76,3 +76,17 @@ def test_sgd_epochs_calls_back_once_per_epoch_with_the_last_loss():
     assert losses[-1] < losses[0]
     model.eval()
     assert accuracy(model, X, y) > 0.8 and model.training is False  # the mode is kept
+
+
+def test_one_blas_thread_limits_blas_inside_the_block_only():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from tinygrad_lite.experiments.common import one_blas_thread
+
+    def blas_threads():
+        return [p["num_threads"] for p in threadpoolctl.threadpool_info()
+                if p["user_api"] == "blas"]
+
+    before = blas_threads()
+    with one_blas_thread():
+        assert set(blas_threads()) <= {1}
+    assert blas_threads() == before

@@ -6,7 +6,7 @@ files, and they import nothing but numpy and tinygrad_lite. ``examples/*.py`` ca
 print and plot; ``tinygrad-lite report`` (``tinygrad_lite.report``) calls the same functions and
 lays their results out on one page, so the two cannot drift apart.
 
-    common          the digits split, minibatch SGD over a model, accuracy
+    common          the digits split, minibatch SGD over a model, accuracy, one BLAS thread
     neuron          backprop through one sigmoid neuron, edge by edge
     activations     local gradients of each activation; the zig-zag of all-positive inputs
     dead_relu       a too-high learning rate kills ReLU units; dead units get no gradient

@@ -4,8 +4,9 @@ Nothing here prints or plots; every function returns numbers.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -16,7 +17,7 @@ from ..engine import Value
 from ..function import no_grad
 from ..optim import SGD
 
-__all__ = ["Split", "digits_split", "sgd_epochs", "accuracy"]
+__all__ = ["Split", "digits_split", "sgd_epochs", "accuracy", "one_blas_thread"]
 
 
 class Split(NamedTuple):
@@ -84,3 +85,20 @@ def accuracy(model, X: np.ndarray, y: np.ndarray) -> float:
         scores = model(Value(X, requires_grad=False))
     model.train(was_training)
     return float(np.mean(scores.data.argmax(axis=1) == y))
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the block with one BLAS thread (through threadpoolctl; as it is without it).
+
+    These experiments multiply small matrices. On a busy 2-core machine a second OpenBLAS
+    thread spins while it waits for a core: examples/batch_norm.py --quick took 36 to 80 s
+    that way instead of 4 s. threadpoolctl comes with scikit-learn (the data extra).
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
