@@ -7,7 +7,9 @@ import pytest
 matplotlib = pytest.importorskip("matplotlib")
 
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.cbook import is_math_text  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 import viz  # noqa: E402
 from tinygrad_lite import Value  # noqa: E402
@@ -165,3 +167,55 @@ def test_figures_carry_a_png_for_jupyter_and_are_otherwise_plain(tmp_path):
     assert 0.8 * 6.4 * DPI < width < 1.1 * 6.4 * DPI  # cropped to its contents (+ pad), at DPI
     fig.savefig(tmp_path / "f.svg")
     assert (tmp_path / "f.svg").read_text(encoding="utf-8").count("<svg") == 1
+
+
+# -- no line hides another unseen; names shown literally (issues 19 and 20) ---------------------
+def _lines(fig):
+    return [ln for ax in fig.axes for ln in ax.get_lines() if not ln.get_label().startswith("_")]
+
+
+def test_series_have_distinct_markers_and_dashes_and_coincidences_are_told():
+    same = list(np.linspace(1.0, 0.1, 40))
+    for fig in (viz.loss_curve({"1": same, "3": same, "other": list(np.ones(40))}, smooth=1),
+                viz.update_ratio_plot({"1": [1e-3] * 40, "3": [1e-3] * 40, "w": [2e-3] * 40}),
+                viz.grad_norm_plot({"1": [0.5] * 40, "3": [0.5] * 40, "w": [0.1] * 40})):
+        lines = [ln for ln in _lines(fig) if ln.get_label() in ("1", "3", "other", "w")]
+        assert len(lines) == 3
+        styles = {(ln.get_marker(), ln.get_linestyle()) for ln in lines}
+        assert len(styles) == 3  # each series recognisable even under another
+        notes = [t.get_text() for ax in fig.axes for t in ax.texts]
+        assert any("drawn on top of each other" in t and "1 and 3" in t for t in notes), notes
+    # nothing to say when no two series coincide
+    fig = viz.loss_curve({"a": [3.0, 2.0, 1.0], "b": [3.0, 2.0, 1.5]}, smooth=1)
+    assert not [t for ax in fig.axes for t in ax.texts]
+
+
+DOLLARS = ["$lr$", "$x^2$ and $", "cost $5", "a$b$c", "\\$", "$\\frac{1}{0}$"]
+
+
+@pytest.mark.parametrize("name", DOLLARS)
+def test_dollar_signs_in_names_are_shown_literally(name, tmp_path):
+    figs = [
+        viz.loss_curve({name: [3.0, 2.0, 1.0], "b": [1.0, 1.0, 1.0]}, smooth=1, title=name),
+        viz.update_ratio_plot({name: [1e-3, 2e-3]}),
+        viz.grad_norm_plot({name: 1.0, "b": 0.5}),
+        viz.activation_histograms({name: np.arange(10.0)}),
+        viz.hyperparam_scatter([{name: 0.1, "reg": 1e-3, "val_acc": 0.5},
+                                {name: 0.01, "reg": 1e-2, "val_acc": 0.6}], x=name),
+        viz.hyperparam_scatter([{"lr": 0.1, name: 1e-3, "val_acc": 0.5}], y=name),
+    ]
+    for k, fig in enumerate(figs):
+        fig.savefig(tmp_path / f"{k}.png", dpi=30)  # no ParseSyntaxException from mathtext
+        texts = [t.get_text() for t in fig.findobj(Text)
+                 if not t.get_text().startswith("$\\mathdefault")]  # log-axis tick labels
+        assert any(name in t.replace("\\$", "$") for t in texts), (k, texts)
+        math = [t for t in texts if is_math_text(t)]  # each $ escaped: mathtext never starts
+        assert not math, (k, math)
+
+
+def test_a_very_long_series_name_is_cut():
+    long = "n" * 5000
+    fig = viz.loss_curve({long: [1.0, 0.5]}, smooth=1, title=long)
+    labels = [ln.get_label() for ln in _lines(fig)]
+    assert labels and all(len(x) <= 60 for x in labels)
+    assert len(fig.axes[0].get_title()) <= 120

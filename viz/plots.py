@@ -23,6 +23,49 @@ __all__ = ["activation_histograms", "loss_curve", "accuracy_plot", "update_ratio
            "grad_norm_plot", "hyperparam_scatter"]
 
 TARGET_RATIO = 1e-3
+NAME_LIMIT = 60  # characters of a series, layer or hyperparameter name shown in a plot
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+DASHES = ("-", "--", "-.", ":")
+
+
+def _text(name, limit: int = NAME_LIMIT) -> str:
+    """A name as matplotlib shows it literally: ``$`` escaped (no mathtext), control
+    characters visible, one line, at most ``limit`` characters."""
+    from .escape import one_line, shorten
+
+    return shorten(one_line(name), limit).replace("$", r"\$")
+
+
+def _style(i: int, n: int) -> dict:
+    """Line style of series ``i`` of ``n``: its own marker and dash pattern, so that a line
+    hidden under another still shows its markers (placed apart from its neighbours')."""
+    return {"marker": MARKERS[i % len(MARKERS)], "linestyle": DASHES[i % len(DASHES)],
+            "markersize": 5, "markevery": (i / max(n, 1) / 10, 0.1), "markerfacecolor": "none"}
+
+
+def _coinciding(runs: dict) -> list[tuple[str, str]]:
+    """Pairs of series (by name) with the same values: drawn over each other."""
+    items = [(k, v) for k, v in runs.items() if len(v) and np.isfinite(v).any()]
+    pairs = []
+    for i, (a, ya) in enumerate(items):
+        for b, yb in items[i + 1:]:
+            if len(ya) == len(yb) and np.allclose(ya, yb, rtol=1e-9, atol=0.0, equal_nan=True):
+                pairs.append((a, b))
+    return pairs
+
+
+def _note_coinciding(ax, runs: dict) -> None:
+    """Say under the plot which series coincide (one line hides the other)."""
+    pairs = _coinciding(runs)
+    if not pairs:
+        return
+    said = "; ".join(f"{_text(a or 'series', 30)} and {_text(b or 'series', 30)}"
+                     for a, b in pairs[:4])
+    more = f" (and {len(pairs) - 4} more pairs)" if len(pairs) > 4 else ""
+    ax.annotate(f"Identical series, drawn on top of each other: {said}{more}",
+                (0.0, 0.0), xycoords="axes fraction", xytext=(0, -30),
+                textcoords="offset points", ha="left", va="top", fontsize=8,
+                color="#b2182b", annotation_clip=False)
 
 
 def _figure(**kwargs: Any) -> Figure:
@@ -94,7 +137,8 @@ def activation_histograms(activations, bins: int = 50, range=None, cols: int = 1
     ax_s.plot(xs, stds, "o-", color="#e6550d")
     ax_s.set_title("std per layer")
     for ax in (ax_m, ax_s):
-        ax.set_xticks(xs, [it[0] for it in items], rotation=45 if n > 6 else 0, fontsize=8)
+        ax.set_xticks(xs, [_text(it[0], 20) for it in items], rotation=45 if n > 6 else 0,
+                      fontsize=8)
         ax.grid(alpha=0.3)
     shared = None
     for k, (name, mean, std, data) in enumerate(items):
@@ -105,7 +149,7 @@ def activation_histograms(activations, bins: int = 50, range=None, cols: int = 1
         else:
             finite = data[np.isfinite(data)]
             ax.hist(finite, bins=bins, range=range, color="#6baed6")
-        ax.set_title(f"{name}\nmean {mean:.3g}  std {std:.3g}", fontsize=8)
+        ax.set_title(f"{_text(name, 24)}\nmean {mean:.3g}  std {std:.3g}", fontsize=8)
         ax.tick_params(labelsize=7)
         if k % cols:
             ax.tick_params(labelleft=False)
@@ -147,20 +191,23 @@ def loss_curve(loss, steps=None, smooth: int | None = None, log: bool = False,
     fig = _figure(figsize=(6.4, 4.0), layout="constrained")
     ax = fig.add_subplot()
     colours = _colours(len(runs))
-    for (name, y), c in zip(runs.items(), colours, strict=True):
+    for i, ((name, y), c) in enumerate(zip(runs.items(), colours, strict=True)):
         x = np.arange(len(y)) if steps is None else _series(steps, "loss_curve steps")
         w = smooth if smooth is not None else max(1, len(y) // 20)
-        label = name or "loss"
+        label = _text(name) if name else "loss"
+        style = _style(i, len(runs)) if len(runs) > 1 else {}
         if w > 1:
             ax.plot(x, y, color=c, alpha=0.3, linewidth=0.8)
-            ax.plot(x, _smooth(y, w), color=c, linewidth=2.0, label=f"{label} (mean of {w})")
+            ax.plot(x, _smooth(y, w), color=c, linewidth=2.0, label=f"{label} (mean of {w})",
+                    **style)
         else:
-            ax.plot(x, y, color=c, linewidth=1.5, label=label)
+            ax.plot(x, y, color=c, linewidth=1.5, label=label, **style)
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
-    ax.set_title(title)
+    ax.set_title(_text(title, 120))
+    _note_coinciding(ax, runs)
     ax.grid(alpha=0.3)
     ax.legend()
     return fig
@@ -181,14 +228,16 @@ def accuracy_plot(train_acc, val_acc=None, epochs=None, title: str = "Accuracy")
         va = _series(val_acc, "accuracy_plot")
         if len(va) != len(tr):
             raise ValueError(f"accuracy_plot: {len(tr)} training and {len(va)} validation values")
-        ax.plot(x, va, "s-", color="#e6550d", label="validation")
+        ax.plot(x, va, "s--", color="#e6550d", label="validation", markerfacecolor="none")
         ax.fill_between(x, tr, va, color="#bbbbbb", alpha=0.3, label="gap")
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy")
-    ax.set_title(title)
+    ax.set_title(_text(title, 120))
+    if val_acc is not None:
+        _note_coinciding(ax, {"train": tr, "validation": va})
     ax.grid(alpha=0.3)
     ax.legend()
     return fig
@@ -207,10 +256,11 @@ def update_ratio_plot(ratios: dict, steps=None, target: float = TARGET_RATIO,
         runs = {k: v for k, v in runs.items() if not k.endswith("bias")}
     fig = _figure(figsize=(6.4, 4.0), layout="constrained")
     ax = fig.add_subplot()
-    for (name, y), c in zip(runs.items(), _colours(len(runs)), strict=True):
+    for i, ((name, y), c) in enumerate(zip(runs.items(), _colours(len(runs)), strict=True)):
         x = np.arange(len(y)) if steps is None else _series(steps, "update_ratio_plot steps")
         y = np.where(y > 0, y, np.nan)
-        ax.plot(x, y, color=c, linewidth=1.2, label=name or "ratio")
+        ax.plot(x, y, color=c, linewidth=1.2, label=_text(name) if name else "ratio",
+                **_style(i, len(runs)))
     ax.axhline(target, color="black", linestyle="--", linewidth=1, label=f"target {target:g}")
     ax.axhspan(target / 10, target * 10, color="#a6d96a", alpha=0.15)
     ax.set_yscale("log")
@@ -219,6 +269,7 @@ def update_ratio_plot(ratios: dict, steps=None, target: float = TARGET_RATIO,
     ax.set_title("Update-to-weight ratio per layer")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8, ncol=2 if len(runs) > 6 else 1)
+    _note_coinciding(ax, runs)
     return fig
 
 
@@ -235,7 +286,7 @@ def grad_norm_plot(norms: dict, steps=None) -> Figure:
     fig = _figure(figsize=(max(6.4, 0.5 * len(norms)), 4.0), layout="constrained")
     ax = fig.add_subplot()
     if scalar:
-        names = [str(k) for k in norms]
+        names = [_text(k, 30) for k in norms]
         vals = np.array([np.nan if v is None else float(np.asarray(getattr(v, "data", v)))
                          for v in norms.values()])
         shown = np.where(vals > 0, vals, np.nan)
@@ -248,11 +299,13 @@ def grad_norm_plot(norms: dict, steps=None) -> Figure:
         ax.set_xlabel("layer (input to output)")
     else:
         runs = _named(norms, "grad_norm_plot")
-        for (name, y), c in zip(runs.items(), _colours(len(runs)), strict=True):
+        for i, ((name, y), c) in enumerate(zip(runs.items(), _colours(len(runs)), strict=True)):
             x = np.arange(len(y)) if steps is None else _series(steps, "grad_norm_plot steps")
-            ax.plot(x, np.where(y > 0, y, np.nan), color=c, linewidth=1.2, label=name)
+            ax.plot(x, np.where(y > 0, y, np.nan), color=c, linewidth=1.2, label=_text(name),
+                    **_style(i, len(runs)))
         ax.set_xlabel("step")
         ax.legend(fontsize=8, ncol=2 if len(runs) > 6 else 1)
+        _note_coinciding(ax, runs)
     ax.set_yscale("log")
     ax.set_ylabel("gradient norm")
     ax.set_title("Gradient norm per layer")
@@ -290,29 +343,29 @@ def hyperparam_scatter(records, x: str = "lr", y: str | None = "reg", metric: st
     ms = np.array([_num(r[metric]) for r in ok])
     if y is None:
         ax.scatter(xs, ms, c="#3182bd", edgecolors="black", linewidths=0.4, label="ok")
-        ax.set_ylabel(metric)
+        ax.set_ylabel(_text(metric))
         if ok:
             b = int(np.argmax(ms) if mode == "max" else np.argmin(ms))
             ax.scatter([xs[b]], [ms[b]], marker="*", s=300, c="gold", edgecolors="black",
-                       zorder=3, label=f"best {metric} {ms[b]:.4g}")
+                       zorder=3, label=f"best {_text(metric)} {ms[b]:.4g}")
     else:
         ys = np.array([_num(r[y]) for r in ok])
         if ok:
             sc = ax.scatter(xs, ys, c=ms, cmap="viridis", edgecolors="black", linewidths=0.4,
                             s=40)
-            fig.colorbar(sc, ax=ax, label=metric)
+            fig.colorbar(sc, ax=ax, label=_text(metric))
             b = int(np.argmax(ms) if mode == "max" else np.argmin(ms))
             ax.scatter([xs[b]], [ys[b]], marker="*", s=300, c="gold", edgecolors="black",
-                       zorder=3, label=f"best {metric} {ms[b]:.4g}")
+                       zorder=3, label=f"best {_text(metric)} {ms[b]:.4g}")
         if bad:
             ax.scatter([_num(r[x]) for r in bad], [_num(r[y]) for r in bad], marker="x",
                        c="#999999", label="aborted / failed")
-        ax.set_ylabel(y)
+        ax.set_ylabel(_text(y))
     if logx:
         ax.set_xscale("log")
     if logy and y is not None:
         ax.set_yscale("log")
-    ax.set_xlabel(x)
+    ax.set_xlabel(_text(x))
     ax.set_title(f"Hyperparameter search: {len(rows)} trials")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
