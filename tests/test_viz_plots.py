@@ -190,7 +190,7 @@ def test_series_have_distinct_markers_and_dashes_and_coincidences_are_told():
     assert not [t for ax in fig.axes for t in ax.texts]
 
 
-DOLLARS = ["$lr$", "$x^2$ and $", "cost $5", "a$b$c", "\\$", "$\\frac{1}{0}$"]
+DOLLARS = ["$lr$", "cost $5 a$b$", "$\\frac{1}{0}$"]
 
 
 @pytest.mark.parametrize("name", DOLLARS)
