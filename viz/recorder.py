@@ -252,7 +252,7 @@ class Recorder:
         if self.steps and step <= self.steps[-1]:
             raise ValueError(f"Recorder.record: step {step} comes after step {self.steps[-1]}; "
                              f"steps must increase")
-        if loss is None and root.size == 1:
+        if loss is None and _size(root) == 1:
             loss = root.item()
         j = len(self.steps)
         self.steps.append(step)
@@ -277,7 +277,7 @@ class Recorder:
         inputs, seen = [], set()
         for v in order:  # leaves without grad that feed the graph: the data
             for p in v.parents:
-                if id(p) not in in_graph and id(p) not in seen and (p.size > 1 or p.label):
+                if id(p) not in in_graph and id(p) not in seen and (_size(p) > 1 or p.label):
                     seen.add(id(p))
                     inputs.append(p)
         nodes = inputs + order  # inputs first, then creation order (inputs before outputs)
@@ -339,10 +339,11 @@ class Recorder:
 
     def _node_stats(self, v, meta: NodeMeta, work: _Work) -> dict:
         out: dict = dict.fromkeys(NODE_STATS)
-        if v.size == 1 and meta.shape == ():
+        size = _size(v)
+        if size == 1 and meta.shape == ():
             x = v.item()  # .item() leaves a scalar on the engine's fast float path
             out.update(mean=x, std=0.0, min=x, max=x, hist=_hist1(x, self.bins))
-        elif v.size:
+        elif size:
             m = work.moments(v.data, self.bins, self.sample)
             out.update(mean=m[0], std=m[1], min=m[2], max=m[3], hist=m[5])
         g = v.grad if v.requires_grad else None
@@ -543,7 +544,7 @@ def _meta(v, key, module, depth, step) -> NodeMeta:
         kind = "op"
     else:
         kind = "param" if v.requires_grad else "input"
-    group = "activation" if kind != "param" else ("param-matrix" if v.ndim >= 2
+    group = "activation" if kind != "param" else ("param-matrix" if len(v.shape) >= 2
                                                   else "param-vector")
     units = None
     if op in DYING or op in SATURATING:
@@ -552,6 +553,11 @@ def _meta(v, key, module, depth, step) -> NodeMeta:
     return NodeMeta(key=key, op=op, kind=kind, shape=tuple(v.shape), dtype=str(v.dtype),
                     module=module, label=v.label, depth=depth, group=group, units=units,
                     first_step=step)
+
+
+def _size(v) -> int:
+    """Elements of a Value, from its shape (the public API: no engine internals)."""
+    return math.prod(v.shape)
 
 
 def _units_view(a: np.ndarray) -> np.ndarray:

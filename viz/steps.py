@@ -103,7 +103,7 @@ def backward_steps(root, params=None, model=None, *, grad=None) -> Iterator[Back
         raise RuntimeError("backward_steps: this Value does not require grad (made under "
                            "no_grad, from constants only, or by detach())")
     if grad is None:
-        if root.size != 1:
+        if int(np.prod(root.shape)) != 1:
             raise ValueError(f"backward_steps: grad can be implied only for a one-element "
                              f"output; pass grad= an array of shape {root.shape}")
         seed = np.ones(root.shape, dtype=root.dtype)
