@@ -1,7 +1,6 @@
 """gradcheck's own verdicts: what must fail does fail (NaN, inf, a wrong sign, an ignored
 upstream gradient, an error that cancels in a plain sum), and what is right passes."""
 import importlib.util
-import pathlib
 
 import numpy as np
 import pytest
@@ -183,11 +182,5 @@ def test_tinygrad_lite_gradcheck_is_the_function():
     assert gradcheck(F.tanh, np.array([0.1, -0.2]))
 
 
-_SHIM = pathlib.Path(tinygrad_lite.__file__).with_name("gradcheck.py")
-
-
-@pytest.mark.xfail(_SHIM.exists(), strict=True,
-                   reason="tinygrad_lite/gradcheck.py re-exports gradient_check until "
-                          "__init__.py imports from gradient_check; then it is deleted")
 def test_no_module_shadows_the_function():
     assert importlib.util.find_spec("tinygrad_lite.gradcheck") is None

@@ -180,7 +180,7 @@ def test_batch_norm_float32_stays_float32_and_input_grads_match():
     up = rng.standard_normal(y.shape).astype(np.float32)
     y.backward(up)
     assert x.grad.dtype == np.float32
-    gx, gg, gb = y._ctx.input_grads(up)  # what a drawing recomputes equals what backward sent
+    gx, gg, gb = y.ctx.input_grads(up)  # what a drawing recomputes equals what backward sent
     np.testing.assert_allclose(gx, x.grad, rtol=1e-6)
     np.testing.assert_allclose(gb, up.sum(axis=(0, 2, 3)), rtol=1e-5)
 
@@ -253,7 +253,7 @@ def test_dropout_gradient_uses_the_same_mask():
     y = F.dropout(x, 0.5, rng=np.random.default_rng(4))
     y.backward(np.ones((3, 4)))
     np.testing.assert_allclose(x.grad, (y.data != 0) * 2.0)
-    np.testing.assert_allclose(y._ctx.local_grad(0), x.grad)
+    np.testing.assert_allclose(y.ctx.local_grad(0), x.grad)
 
 
 def test_dropout_identity_cases_and_seeding():

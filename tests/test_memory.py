@@ -41,7 +41,7 @@ def _refs_of_graph(root):
     for v in backward_order(root):
         if v.op:
             refs.append(weakref.ref(v))
-            refs.append(weakref.ref(v._ctx))
+            refs.append(weakref.ref(v.ctx))
     return refs
 
 

@@ -464,7 +464,7 @@ def test_gradients_accumulate_across_backward_calls(path, form):
         h = x.tanh() if form == "method" else F.tanh(x)
         y = h * 3.0 + x
         g = np.ones(y.shape, y.dtype)
-        y.backward(g)
+        y.backward(g, retain_graph=True)
         first_x, first_h = x.grad.copy(), h.grad.copy()
         y.backward(g)
         xd = np.asarray(x.data, dtype=np.float64)

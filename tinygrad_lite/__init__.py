@@ -5,11 +5,16 @@
     y = (x * x).tanh()
     y.backward()
     x.grad          # array(0.0019...)
+
+Where things live: value.py (Value, apply), function.py (Function, the base of every op),
+backward.py (the backward loop), ops/ (one Function per op); jit.py (record once, replay).
 """
 from .anomaly import AnomalyError, detect_anomaly
-from .engine import Value, backward_order
-from .function import Function, is_grad_enabled, no_grad, unbroadcast
-from .gradcheck import GradcheckError, gradcheck
+from .backward import backward_order, unbroadcast
+from .function import Function
+from .grad_mode import is_grad_enabled, no_grad
+from .gradient_check import GradcheckError, gradcheck
+from .value import Value
 
 __version__ = "0.1.0"
 

@@ -26,7 +26,8 @@ import sys
 
 import numpy as np
 
-from .function import _mode
+from .grad_mode import mode as _mode
+from .saved import saved_names
 
 __all__ = ["detect_anomaly", "is_anomaly_enabled", "AnomalyError"]
 
@@ -156,9 +157,7 @@ def check_backward(ctx, node, grads):
 
 def _saved_arrays(ctx):
     """(name, array) for every ndarray the op saved for backward."""
-    from .function import _saved_names
-
-    for name in _saved_names(ctx):
+    for name in saved_names(ctx):
         if name in ("saved_copies", "_site"):
             continue
         value = getattr(ctx, name)

@@ -1,233 +1,93 @@
-"""The Function base class, the context it saves into, grad mode, and unbroadcast.
+"""Function: the base class of every op, built-in or a user's.
 
-Every op (built-in or a user's) is a subclass of :class:`Function` with two static methods,
-written once and used for every kind of input (Python floats, arrays of any dtype):
+An op is a subclass with two static methods, written once for every kind of input (Python
+floats, arrays of any dtype):
 
-    forward(ctx, *inputs, **kw) -> output           the numbers
+    forward(ctx, *inputs, **kw) -> output                the numbers
     backward(ctx, grad_out)     -> one gradient per input (None where there is none)
 
-``Op.apply(*values, **kw)`` runs ``forward`` and wraps the result in a
-:class:`~tinygrad_lite.engine.Value`; ``value.ctx`` is then the context (an instance of the
-op's class) holding the inputs and whatever ``forward`` saved. The context never references
-its output, so a graph holds no reference cycles and is freed by reference counting alone.
+``Op.apply(*values, **kw)`` runs it (see :func:`tinygrad_lite.value.apply`): it makes ``ctx``,
+an instance of the op's class, runs ``forward`` on the inputs' data, and keeps ``ctx`` on the
+output Value as ``value.ctx``. Backward later calls ``Op.backward(ctx, grad)`` with that same
+object. ``ctx`` holds:
 
-Elementwise ops (``elementwise = True``) write their formulas against ``ctx.xp``: the
-:data:`floatmath` namespace when every input is a Python float (a scalar graph runs on Python
-floats, like micrograd), numpy otherwise. For them the engine passes the output Value itself
-as ``ctx`` (Value has slots for the names the built-in ops save), so the op costs one object
-and its own ``forward`` and ``backward`` are what run, for floats and arrays alike.
-``value.ctx`` still gives a context object (built on request) for drawings.
+    parents            the input Values, in order
+    kwargs             the keyword arguments
+    needs_input_grad   a bool per input: return None for an input that needs no gradient
+    xp                 numpy, or ``floatmath`` when every input of an elementwise op is a
+                       Python float (tinygrad_lite/floatmath.py)
+    stamp, released    for the engine: when the op ran (data changes after it are caught),
+                       whether a backward without ``retain_graph`` has run through it
 
-``unbroadcast`` is the one place where a gradient is summed back to its input's shape.
+and whatever ``forward`` saved (``ctx.x = x``, or ``ctx.save(x=x)``). Built-in ops declare
+those names in ``__slots__``. The context never references its output, so a graph holds no
+reference cycles and is freed by reference counting alone.
 """
 from __future__ import annotations
 
-import math
-import threading
-from collections.abc import Mapping
-from types import MappingProxyType
-
 import numpy as np
 
+from .backward import unbroadcast
+from .floatmath import floatmath
+from .grad_mode import is_grad_enabled, no_grad
+from .saved import declared_slots, describe, saved_names
 
-class _Modes:
-    """Per-thread switches: recording the graph (``no_grad``) and anomaly detection.
-
-    ``enabled`` and ``anomaly`` read and write this thread's setting. ``special`` counts the
-    threads whose settings differ from the defaults, so the hot path of every op only reads
-    one plain attribute (``special == 0``) while no thread is inside no_grad or anomaly mode.
-    """
-
-    def __init__(self):
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self.special = 0
-
-    def _set(self, name, value, default):
-        value = bool(value)
-        old = getattr(self._local, name, default)
-        setattr(self._local, name, value)
-        if old != value:
-            with self._lock:
-                self.special += 1 if value != default else -1
-
-    @property
-    def enabled(self) -> bool:
-        return getattr(self._local, "enabled", True)
-
-    @enabled.setter
-    def enabled(self, value):
-        self._set("enabled", value, True)
-
-    @property
-    def anomaly(self) -> bool:
-        return getattr(self._local, "anomaly", False)
-
-    @anomaly.setter
-    def anomaly(self, value):
-        self._set("anomaly", value, False)
-
-
-_mode = _Modes()
-
-
-def is_grad_enabled() -> bool:
-    """True when ops record the graph in this thread (False inside ``no_grad``)."""
-    return _mode.enabled
-
-
-class no_grad:
-    """Context manager (and decorator) under which ops build no graph.
-
-    Results are plain values with ``requires_grad=False``; nothing is saved for backward.
-    The switch is per thread, like PyTorch's: another thread keeps recording.
-    """
-
-    def __init__(self):
-        self._prev = []
-
-    def __enter__(self):
-        self._prev.append(_mode.enabled)
-        _mode.enabled = False
-        return self
-
-    def __exit__(self, *exc):
-        _mode.enabled = self._prev.pop()
-        return False
-
-    def __call__(self, fn):
-        import functools
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with no_grad():
-                return fn(*args, **kwargs)
-
-        return wrapper
-
-
-def unbroadcast(grad: np.ndarray, shape: tuple, op: str = "op") -> np.ndarray:
-    """Sum ``grad`` back to ``shape``: the backward of numpy broadcasting.
-
-    Leading axes that broadcasting added are summed away, and so are axes where ``shape`` has
-    size 1 and ``grad`` does not. Raises ValueError naming the op and both shapes when ``grad``
-    cannot have come from broadcasting an array of ``shape``.
-    """
-    gshape = grad.shape
-    if gshape == shape:
-        return grad
-    extra = len(gshape) - len(shape)
-    if extra < 0:
-        raise ValueError(
-            f"{op}: gradient of shape {gshape} cannot be summed to input shape {shape}")
-    axes = list(range(extra))
-    for i, n in enumerate(shape):
-        gn = gshape[extra + i]
-        if n == 1 and gn != 1:
-            axes.append(extra + i)
-        elif n != gn:
-            raise ValueError(
-                f"{op}: gradient of shape {gshape} cannot be summed to input shape {shape}")
-    out = grad.sum(axis=tuple(axes), keepdims=True) if axes else grad
-    return out.reshape(shape)
-
-
-class _FloatMath:
-    """The numpy functions elementwise ops use, on Python floats (``ctx.xp`` for scalars).
-
-    Each follows numpy's meaning; where Python raises instead of returning inf or NaN
-    (``math.exp(1000)``, ``math.log(0)``, ``1 / 0``) the engine reruns the op with numpy.
-    """
-
-    exp = staticmethod(math.exp)
-    expm1 = staticmethod(math.expm1)
-    log = staticmethod(math.log)
-    sqrt = staticmethod(math.sqrt)
-    tanh = staticmethod(math.tanh)
-    abs = staticmethod(abs)
-
-    @staticmethod
-    def maximum(a, b):
-        return a if a >= b or a != a else b  # NaN propagates, as np.maximum
-
-    @staticmethod
-    def minimum(a, b):
-        return a if a <= b or a != a else b
-
-    @staticmethod
-    def where(cond, a, b):
-        return a if cond else b
-
-    @staticmethod
-    def sign(x):
-        return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 * x  # sign(NaN) is NaN
-
-    @staticmethod
-    def zeros_like(x):
-        return 0.0
-
-    @staticmethod
-    def any(x):
-        return bool(x)
-
-    def __repr__(self):
-        return "floatmath"
-
-
-floatmath = _FloatMath()
-NO_KWARGS: Mapping = MappingProxyType({})  # ctx.kwargs of an op called without any
+__all__ = ["Function", "no_grad", "is_grad_enabled", "unbroadcast", "floatmath"]
 
 
 class Function:
     """Base class of every op. Subclass it; the instance is the backward context (``ctx``).
 
     Write ``forward(ctx, *inputs, **kw)`` and ``backward(ctx, grad_out)`` as static methods.
-    Non-Value arguments are keyword-only. In ``forward`` save what ``backward`` needs with
-    ``ctx.save(name=array)`` (or plain attribute assignment) and read it back as ``ctx.name``.
-    ``backward`` returns one gradient per input, in order (a bare array for a one-input op);
-    each may have the broadcast shape: the engine sums it back to the input's shape.
-    ``ctx.needs_input_grad[i]`` says whether input ``i`` wants a gradient (return None for it
-    otherwise, to skip the work).
-
-    Elementwise ops (one or two inputs, output of their broadcast shape, a pointwise
-    derivative) declare ``elementwise = True`` and the names they save in ``__slots__``; their
-    formulas use ``ctx.xp`` (numpy, or :data:`floatmath` on Python floats) so that one
-    definition serves scalars and arrays. The engine then passes the output Value as ``ctx``
-    (its class has those slots; in backward read ``ctx.needs_input_grad``, not ``parents``),
-    and drawings derive the local gradient from ``backward`` itself.
+    Non-Value arguments are keyword-only. ``backward`` returns one gradient per input, in order
+    (a bare array for a one-input op); each may have the broadcast shape: the engine sums it
+    back to the input's shape. Elementwise ops (``elementwise = True``: one or two inputs, a
+    pointwise derivative) write their formulas against ``ctx.xp`` so that one definition
+    serves Python floats and arrays.
 
     Optional, for drawings: ``vjp``, one short description per input of what backward does
     (``"grad @ b.T"``), shown where the local gradient is not an elementwise array.
-
-    Context attributes set by the engine: ``parents`` (input Values, in order), ``kwargs``
-    (the keyword arguments), ``needs_input_grad`` (a tuple of bools) and ``xp``.
     """
 
-    # the engine's attributes live in slots; what forward saves goes to __dict__, or to slots
-    # that an op declares itself (the built-in ops do, so a context costs one object, not two)
-    __slots__ = ("parents", "kwargs", "needs_input_grad", "xp", "_site", "saved_copies",
-                 "__weakref__")
+    __slots__ = ("parents", "kwargs", "needs_input_grad", "xp", "stamp", "released",
+                 "_site", "saved_copies", "__weakref__")
 
     parents: tuple
-    kwargs: Mapping
+    kwargs: dict
     needs_input_grad: tuple
     op: str = ""  # short name shown in reprs and drawings; defaults to the lowercase class name
     vjp: tuple = ()
-    elementwise = False  # True: d out / d input is pointwise; saved values fit in the node
+    elementwise = False  # True: d out / d input is pointwise, and floats may use floatmath
     pointwise_inputs: tuple = ()  # inputs (of a non-elementwise op) with a pointwise derivative
     saves_data = True  # False for ops whose backward reads no input data (in-place checks)
-    # for an elementwise op, the engine's function that builds its output Value (which is
-    # also its ctx); None until first used, False if the op cannot use its output Value as
-    # ctx (it saves names Value has no slot for)
-    _build = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if not cls.__dict__.get("op"):
             cls.op = cls.__name__.lower()
-        cls._build = None  # made by the engine on first use (see engine._builder)
         if cls.elementwise and "saves_data" not in cls.__dict__:
-            cls.saves_data = bool(_declared_slots(cls))
+            cls.saves_data = bool(declared_slots(cls))
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run the op on Values (or arrays and numbers) and return the output Value."""
+        # imported here: value.py imports the ops, which subclass this class
+        from .value import apply
+
+        return apply(cls, *args, **kwargs)
+
+    @staticmethod
+    def forward(ctx, *inputs, **kwargs):
+        raise NotImplementedError("Function subclasses define forward(ctx, *inputs, **kw)")
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        raise NotImplementedError("Function subclasses define backward(ctx, grad_out)")
+
+    def save(self, **arrays):
+        """Keep arrays for backward under names: ``ctx.save(x=x)`` then ``ctx.x``."""
+        for name, value in arrays.items():
+            setattr(self, name, value)
 
     @property
     def creation_site(self):
@@ -238,30 +98,6 @@ class Function:
     @creation_site.setter
     def creation_site(self, site):
         self._site = site
-
-    # -- what ops call -------------------------------------------------------------------
-    def save(self, **arrays):
-        """Keep arrays for backward under names: ``ctx.save(x=x)`` then ``ctx.x``."""
-        for name, value in arrays.items():
-            setattr(self, name, value)
-
-    @staticmethod
-    def forward(ctx, *inputs, **kwargs):
-        raise NotImplementedError("Function subclasses define forward(ctx, *inputs, **kw)")
-
-    @staticmethod
-    def backward(ctx, grad_out):
-        raise NotImplementedError("Function subclasses define backward(ctx, grad_out)")
-
-    @classmethod
-    def apply(cls, *args, **kwargs):
-        """Run the op on Values (or arrays and numbers) and return the output Value.
-
-        The engine lifts numbers and arrays to constants, calls ``cls.forward`` on the data
-        and records the op, its inputs and what it saved in the output (see
-        :func:`tinygrad_lite.engine.apply`).
-        """
-        return _engine.apply(cls, args, kwargs)
 
     # -- what drawings call ----------------------------------------------------------------
     def local_grad(self, i: int):
@@ -292,13 +128,21 @@ class Function:
         return tuple(out)
 
     def _backward_all(self, grad_out) -> tuple:
-        """backward's gradients for every input (as if all required grad), as a tuple."""
-        needs = self.needs_input_grad
+        """backward's gradients for every input (as if all required grad), as a tuple, with
+        numpy as ``xp`` and the saved numbers as arrays."""
+        needs, xp = self.needs_input_grad, self.xp
+        saved = {n: getattr(self, n) for n in saved_names(self)}
         self.needs_input_grad = (True,) * len(self.parents)
+        self.xp = np
+        for name, value in saved.items():
+            if type(value) is float:
+                setattr(self, name, np.float64(value))
         try:
             grads = type(self).backward(self, grad_out)
         finally:
-            self.needs_input_grad = needs
+            self.needs_input_grad, self.xp = needs, xp
+            for name, value in saved.items():
+                setattr(self, name, value)
         return grads if isinstance(grads, tuple) else (grads,)
 
     def __repr__(self):
@@ -306,12 +150,12 @@ class Function:
         for p in getattr(self, "parents", ()):
             if p.label is not None:
                 name = repr(p.label)
-            elif p.op:
+            elif p.ctx is not None:
                 name = f"({p.op})"
             else:
                 name = "leaf" if p.requires_grad else "const"
-            parts.append(f"{name} {_describe(p.data)}")
-        saved = [f"{n}={_describe(getattr(self, n))}" for n in _saved_names(self)]
+            parts.append(f"{name} {describe(p._data)}")
+        saved = [f"{n}={describe(getattr(self, n))}" for n in saved_names(self)]
         text = f"<{type(self).__name__} op={self.op!r} inputs=({', '.join(parts)})"
         if saved:
             text += f" saved=({', '.join(saved)})"
@@ -320,30 +164,3 @@ class Function:
             text += " " + ", ".join(f"{k}={v!r}" for k, v in kwargs.items()
                                     if not isinstance(v, np.ndarray))
         return text + ">"
-
-
-def _saved_names(ctx) -> list:
-    """What forward saved on ``ctx``: its op's slots and its __dict__ (set names only)."""
-    names = [n for c in type(ctx).__mro__ if c is not Function and c is not object
-             for n in c.__dict__.get("__slots__", ()) if n not in ("__dict__", "__weakref__")]
-    names += list(getattr(ctx, "__dict__", {}))
-    return [n for n in dict.fromkeys(names) if hasattr(ctx, n)]
-
-
-def _describe(x) -> str:
-    """A short description of a saved value: shape and dtype for arrays, the value otherwise."""
-    if isinstance(x, np.ndarray) and x.ndim:
-        return f"{x.dtype}{list(x.shape)}"
-    if isinstance(x, (float, np.floating, np.ndarray)):
-        return f"{float(x):.4g}"
-    text = repr(x)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _declared_slots(cls) -> tuple:
-    """The names an op's classes declare in ``__slots__`` (what its forward saves)."""
-    return tuple(n for c in reversed(cls.__mro__) if c is not object and c is not Function
-                 for n in c.__dict__.get("__slots__", ()) if n not in ("__dict__", "__weakref__"))
-
-
-from . import engine as _engine  # noqa: E402  (Function.apply calls into the engine at run time)

@@ -20,7 +20,8 @@ import warnings
 
 import numpy as np
 
-from .engine import Value
+from . import versions
+from .value import Value
 
 __all__ = ["Optimizer", "SGD", "Adam"]
 
@@ -114,7 +115,7 @@ class Optimizer:
                     p.data = float(value) if p.dtype == np.float64 else np.asarray(value, p.dtype)
                 else:
                     p.data[...] = value
-                    p._mark_changed()  # a backward through ops that saved p must raise
+                    versions.mark_changed(p)  # a backward through ops that saved p must raise
         else:
             # the built-in arithmetic on checked arrays cannot fail: update in place, one
             # parameter at a time, so no second copy of every weight is ever held
@@ -139,7 +140,7 @@ class Optimizer:
         else:
             w = p.data
             np.subtract(w, step, out=w, casting="same_kind")
-            p._mark_changed()  # a backward through ops that saved p must raise
+            versions.mark_changed(p)  # a backward through ops that saved p must raise
 
     def _update_can_fail(self) -> bool:
         """True for a subclass's own _update, or when numpy would raise on a bad number."""

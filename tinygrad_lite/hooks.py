@@ -1,0 +1,56 @@
+"""Gradient hooks: ``v.register_hook(fn)`` calls ``fn(grad)`` when ``v``'s gradient is complete
+in a backward pass; an array ``fn`` returns replaces the gradient (what ``.grad`` accumulates
+and what flows on to the inputs), as in PyTorch. The hooks live here, in a table beside the
+Values; the backward loop looks at it only while some hook is registered."""
+from __future__ import annotations
+
+import itertools
+import weakref
+
+import numpy as np
+
+__all__ = ["RemovableHandle", "register", "run", "registered"]
+
+# Value -> {key: fn}; a Value's entry goes when the Value does
+registered: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_keys = itertools.count()
+
+
+class RemovableHandle:
+    """What ``Value.register_hook`` returns: ``handle.remove()`` unregisters the hook."""
+
+    def __init__(self, value, key):
+        self._value, self._key = weakref.ref(value), key
+
+    def remove(self):
+        value = self._value()
+        fns = registered.get(value) if value is not None else None
+        if fns and self._key in fns:
+            del fns[self._key]
+            if not fns:
+                del registered[value]
+
+
+def register(value, fn) -> RemovableHandle:
+    if not callable(fn):
+        raise TypeError(f"register_hook: expected a callable, got {type(fn).__name__}")
+    if not value.requires_grad:
+        raise RuntimeError("register_hook: this Value does not require grad, so no gradient "
+                           "will ever reach it")
+    key = next(_keys)
+    registered.setdefault(value, {})[key] = fn
+    return RemovableHandle(value, key)
+
+
+def run(node, g):
+    """Call ``node``'s hooks on its complete gradient ``g``; a returned array replaces it."""
+    for fn in list(registered.get(node, {}).values()):
+        out = fn(np.array(g) if type(g) is float else g)
+        if out is None:
+            continue
+        out = np.asarray(getattr(out, "data", out), dtype=node.dtype)
+        if out.shape != node.shape:
+            raise ValueError(f"hook {getattr(fn, '__name__', fn)!r} returned a gradient of "
+                             f"shape {out.shape} for a Value of shape {node.shape}")
+        g = float(out) if type(node._data) is float else out
+    return g
