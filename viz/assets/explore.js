@@ -819,14 +819,15 @@
   }
 
   // -- start ----------------------------------------------------------------------------------
+  // the first view last, once the bar (its counter) and the note have taken their room
+  drawLegend();
+  drawHeat();
+  show(0);
   const notes = D.note ? [D.note] : [];
   if (start()) notes.push("The graph is larger than the window: drag to move along it, wheel to zoom, " +
     "fit (or 0) to see all of it.");
   if (notes.length) { $("note").textContent = notes.join(" "); $("note").hidden = false; start(); }
   fitStatic();
-  drawLegend();
-  drawHeat();
-  show(0);
   window.tglExplorer = { data: D, state, show, select, collapse, expand, fit, domain: ABS,
     fill: (i) => (nodeEls[i] && nodeEls[i].shape ? nodeEls[i].shape.getAttribute("fill") : null),
     edgeColour: (k) => (edgeEls[k] && edgeEls[k].path ? edgeEls[k].path.getAttribute("stroke") : null),
