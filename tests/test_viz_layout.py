@@ -77,9 +77,14 @@ def test_the_data_path_is_one_straight_group_and_modules_span_two_ranks():
     assert {"matmul", "+", "relu", "softmax_cross_entropy", "X"} <= names
     assert not any(info.node(n).kind == "param" for n in spine)  # weights hang beside
     by_id = {n.id: n for n in info.nodes}
-    for src, dst, attrs in re.findall(r"\t(n\d+) -> (n\d+) \[(.*)\]\n", g.source):
-        crosses = by_id[src].module != by_id[dst].module
-        assert ("minlen=2" in attrs) == crosses
+    for e in info.edges:  # an edge with numbers runs through the node that holds them
+        eid = f"e_{e.src}_{e.dst}_{e.index}"
+        attrs = " ".join(re.findall(rf'\t\S+ -> \S+ \[id="{eid}(?:_tail)?"(.*)\]\n', g.source))
+        ranks = sum(int(m) for m in re.findall(r"minlen=(\d+)", attrs)) or 1
+        ranks += attrs.count("arrowhead=none") and 1  # two halves: one rank more
+        crosses = by_id[e.src].module != by_id[e.dst].module
+        assert ranks >= (3 if crosses else 2), (eid, attrs)
+        assert ("minlen" in attrs) == crosses or "style=\"dotted\"" in attrs
 
 
 def test_rankdir_by_default_and_on_request():

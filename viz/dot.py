@@ -47,7 +47,7 @@ _RAMP = [(-6.0, (0xf2, 0xf2, 0xf2)), (-3.0, (0xc6, 0xdb, 0xef)), (-1.0, (0x6b, 0
 # substitutes another (the SVG names sans-serif as the fallback), text is narrower, never
 # wider, than its box.
 FONT = "DejaVu Sans"
-GRAPH_ATTR = {"nodesep": "0.25", "ranksep": "0.3", "fontname": FONT,
+GRAPH_ATTR = {"nodesep": "0.25", "ranksep": "0.15", "fontname": FONT,
               "bgcolor": "white", "newrank": "true"}
 NODE_ATTR = {"shape": "plaintext", "fontname": FONT, "fontsize": "11", "margin": "0"}
 EDGE_ATTR = {"fontname": FONT, "fontsize": "9", "arrowsize": "0.6", "fontcolor": "#333333"}
@@ -215,7 +215,7 @@ def _strip(n: NodeInfo, cells=40) -> str:
 
 
 def _edge_lines(e: EdgeInfo, src: NodeInfo, dst: NodeInfo, digits: int,
-                layout: str) -> list[str]:
+                layout: str, sideways: bool = False) -> list[str]:
     """DOT statements for edge ``src -> dst``: the edge, or its label node and two halves.
 
     An edge with numbers is drawn as two edges through a small node that holds them
@@ -253,8 +253,10 @@ def _edge_lines(e: EdgeInfo, src: NodeInfo, dst: NodeInfo, digits: int,
         return [f"\t{e.src} -> {e.dst} [{', '.join(attrs)}{layout}]\n"]
     lid = f"{eid}_label"
     text = "<BR/>".join(esc.dot_html(x) for x in lines)
+    # left to right, the edge enters the numbers at their left side: lines start there
+    align = ' ALIGN="LEFT" BALIGN="LEFT"' if sideways else ""
     label = (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1" '
-             f'><TR><TD><FONT POINT-SIZE="9" COLOR="#333333">{text}</FONT>'
+             f'><TR><TD{align}><FONT POINT-SIZE="9" COLOR="#333333">{text}</FONT>'
              f"</TD></TR></TABLE>>")
     tail = [a.replace(f'id="{eid}"', f'id="{eid}_tail"') for a in attrs]
     out = [f'\t{lid} [id="{eid}_numbers", class="edge-label to-{e.dst}", tooltip="{tip}", '
@@ -294,7 +296,8 @@ def _edge_tooltip(e, src, dst) -> str:
     ])
 
 
-def graph_body(info: GraphInfo, classes: dict, legend=True, digits=4) -> list[str]:
+def graph_body(info: GraphInfo, classes: dict, legend=True, digits=4,
+               rankdir="TB") -> list[str]:
     """The lines of the DOT body: nodes (inside their module clusters), then edges.
 
     Layout: the data path (see ``spine``) shares one ``group``, which dot keeps in a straight
@@ -331,10 +334,12 @@ def graph_body(info: GraphInfo, classes: dict, legend=True, digits=4) -> list[st
             layout += ", weight=8"
         if src.module != dst.module and e.src != "more":
             layout += ", minlen=2"
-        out = _edge_lines(e, src, dst, digits, layout)
-        if len(out) == 1:  # no numbers: as long as an edge through a label node
-            if "minlen=2" not in layout:
-                out = [out[0].replace("]\n", ", minlen=2]\n")]
+        out = _edge_lines(e, src, dst, digits, layout, sideways=rankdir in ("LR", "RL"))
+        if len(out) == 1:
+            # no numbers: as long as an edge through a label node (one rank more between
+            # modules, so an input sits above the first module's cluster, not beside it)
+            longer = "minlen=3" if "minlen=2" in layout else "minlen=2"
+            out = [out[0].replace(", minlen=2", "").replace("]\n", f", {longer}]\n")]
             edge_lines += out
             continue
         label_line, *halves = out

@@ -205,12 +205,12 @@ def draw_graph(root, path=None, params=None, *, model=None, max_nodes=500, depth
                    max_nodes=max_nodes, saturation=saturation, mark_fraction=mark_fraction,
                    vanishing=vanishing, exploding=exploding)
     classes = module_classes(model) if model is not None else {}
-    lines = graph_body(info, classes, legend=legend, digits=digits)
     if rankdir is None:
         rankdir = "LR" if len(spine(info)) <= LR_MAX_DEPTH else "TB"
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"draw_graph: rankdir must be 'LR', 'TB', 'RL', 'BT' or None, "
                          f"not {rankdir!r}")
+    lines = graph_body(info, classes, legend=legend, digits=digits, rankdir=rankdir)
     g = GradGraph(name="gradient_flow", format="svg",
                   graph_attr={"rankdir": rankdir, **GRAPH_ATTR}, node_attr=NODE_ATTR,
                   edge_attr=EDGE_ATTR, body=lines)

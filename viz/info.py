@@ -193,10 +193,10 @@ class EdgeInfo:
     count: int = 1  # underlying edges (collapsed graphs)
 
     def text(self, digits: int = 4) -> list[str]:
-        """The edge's numbers as one line (in a list); every equation shown holds.
+        """The edge's numbers, one string per line; every equation shown holds.
 
-        One number each: ``up 0.1966 \u00d7 local 2 = down 0.3932``. Otherwise the rule that
-        makes the downstream gradient from the upstream one (``down = up \u00d7 local``,
+        One number each: ``up 0.1966 \u00d7 local 2`` / ``= down 0.3932``. Otherwise the rule
+        that makes the downstream gradient from the upstream one (``down = up \u00d7 local``,
         elementwise, or the op's vjp such as ``down = a.T @ up``), then the downstream
         gradient: its value, or for a tensor ``|down|``, its norm. Norms are never multiplied
         (for tensors |up| x |local| is not |down|); the tooltip has every number.
@@ -214,14 +214,16 @@ class EdgeInfo:
             result = f"|down| {fmt(norm(down), 3)}"
         if isinstance(local, np.ndarray):
             if up.size == 1 and local.size == 1 and down is not None:
-                return [f"up {fmt(up.item(), digits)} \u00d7 local {fmt(local.item(), digits)} "
+                return [f"up {fmt(up.item(), digits)} \u00d7 local {fmt(local.item(), digits)}",
                         f"= {result}"]
-            return [f"down = up \u00d7 local: {result}"]
+            return ["down = up \u00d7 local", result]
+        if local is None:
+            return [result]
         rule = " ".join(str(local).split())
         m = re.fullmatch(r"vjp of .* \(see ([\w.]+)\.backward\)", rule)
         rule = f"{m.group(1)}.backward(up)" if m else re.sub(r"\bgrad\b", "up", rule)
         rule = rule if len(rule) <= 30 else rule[:29] + "\u2026"
-        return [f"down = {rule}: {result}" if local is not None else result]
+        return [f"down = {rule}", result]
 
 
 @dataclass
