@@ -6,15 +6,13 @@ overwritten instead of accumulated, a wrong unbroadcast axis, an off-by-one kink
 ``>=``), a gradient skipped because another input needs none, tie handling, a dtype drop.
 Ids read ``area-what``; ``kind`` groups them.
 
-Written against the one-definition engine ("Engine: one definition per op", ec03e12; as of
-ae90de0 an elementwise op's output Value is its own context; the engine entries re-targeted
-after the speed work that followed, which wrote the backward loop out for _p0/_p1 and marks
-gradients passed on unchanged as shared (``_Shared``) instead of copying them):
-each op's ``backward`` serves every path (Python floats through ``ctx.xp = floatmath``,
-arrays through numpy); ``engine.py`` builds elementwise nodes (saved values in the output
-Value's slots) and context nodes, and runs one backward loop with ``_send`` accumulating each
-input's pending gradient. The catalogue for the engine before it (separate ``sbackward`` and
-``abackward`` paths) is this file at commit c9e64ff.
+Written against the plain eager engine (585ea14): ``value.py`` (``apply``: which inputs need a
+gradient, floatmath or numpy, the data-change stamp), ``backward.py`` (``backward_order``, one
+loop with a pending-gradient dict, ``_seed``, ``_own``, ``_fit``, ``unbroadcast``, the lock
+around ``.grad``), ``versions.py``, ``hooks.py``, ``interop.py`` (constants), ``function.py``
+(``local_grad``, ``input_grads`` for drawings) and ``gradient_check.py`` (the checker the
+tests trust), beside every op's ``backward`` in ``ops/``. The catalogue for the engine before
+it (``engine.py`` with builders, ``_Shared``, ``_p0``/``_p1``) is this file at commit 2c984fc.
 """
 from __future__ import annotations
 
@@ -40,7 +38,12 @@ LOSS = "tinygrad_lite/ops/losses.py"
 NORM = "tinygrad_lite/ops/normalization.py"
 CONV = "tinygrad_lite/ops/conv.py"
 FN = "tinygrad_lite/function.py"
-ENG = "tinygrad_lite/engine.py"
+BWD = "tinygrad_lite/backward.py"
+VAL = "tinygrad_lite/value.py"
+VER = "tinygrad_lite/versions.py"
+HOOKS = "tinygrad_lite/hooks.py"
+INTEROP = "tinygrad_lite/interop.py"
+GC = "tinygrad_lite/gradient_check.py"
 
 MUTANTS: list[Mutant] = []
 
@@ -119,12 +122,13 @@ m("leaky-chain", ACT, "dropped factor", "LeakyReLU.backward: slope instead of g 
   "ctx.xp.where(ctx.x > 0, g, g * ctx.slope)", "ctx.xp.where(ctx.x > 0, g, ctx.slope)")
 m("leaky-kink", ACT, "kink", "LeakyReLU: leaky_relu'(0) = 1 instead of slope (>= for >)",
   "ctx.xp.where(ctx.x > 0, g, g * ctx.slope)", "ctx.xp.where(ctx.x >= 0, g, g * ctx.slope)")
-m("elu-dropped-alpha", ACT, "dropped term", "ELU.backward: alpha (e^x - 1) instead of alpha e^x",
-  "ctx.out + ctx.alpha)", "ctx.out)")
+m("elu-dropped-alpha", ACT, "dropped factor", "ELU.backward: e^x instead of alpha e^x",
+  "1.0, ctx.alpha * xp.exp(", "1.0, xp.exp(")
 m("elu-kink", ACT, "kink", "ELU: elu'(0) = 1 instead of alpha (>= for >)",
-  "where(ctx.x > 0, 1.0, ctx.out + ctx.alpha)", "where(ctx.x >= 0, 1.0, ctx.out + ctx.alpha)")
-m("elu-alpha-one", ACT, "wrong formula", "ELU.backward: alpha e^x - alpha + 1",
-  "ctx.out + ctx.alpha)", "ctx.out + 1.0)")
+  "where(ctx.x > 0, 1.0, ctx.alpha", "where(ctx.x >= 0, 1.0, ctx.alpha")
+m("elu-out-plus-alpha", ACT, "wrong formula",
+  "ELU.backward as out + alpha (cancels to exactly 0 far left of 0)",
+  "ctx.alpha * xp.exp(xp.minimum(ctx.x, 0.0))", "ctx.out + ctx.alpha")
 m("prelu-dx-chain", ACT, "dropped factor", "PReLU d/dx: alpha instead of g * alpha",
   "gx = np.where(ctx.pos, g, g * ctx.a)", "gx = np.where(ctx.pos, g, ctx.a)")
 m("prelu-dalpha-chain", ACT, "dropped factor", "PReLU d/dalpha: x instead of g * x",
@@ -239,108 +243,175 @@ m("pool-ties-all", CONV, "ties", "MaxPool2d: every tied maximum takes the full g
   "                win &= ~taken\n", "")
 
 
-# -- function.py: unbroadcast --------------------------------------------------------------
-m("unbroadcast-axis", FN, "wrong axis", "unbroadcast sums axis i, not extra + i",
-  "axes.append(extra + i)", "axes.append(i)")
-m("unbroadcast-leading", FN, "wrong axis", "unbroadcast keeps the leading broadcast axes",
-  "axes = list(range(extra))", "axes = []")
-m("unbroadcast-mean", FN, "wrong formula", "unbroadcast averages instead of summing",
-  "out = grad.sum(axis=tuple(axes), keepdims=True) if axes else grad",
-  "out = grad.mean(axis=tuple(axes), keepdims=True) if axes else grad")
+# -- backward.py: the order, the loop, _seed, _own, _fit, unbroadcast ----------------------
+m("bwd-order-outputs-last", BWD, "wrong order", "backward runs the nodes inputs first",
+  "for node in reversed(backward_order(root)):", "for node in backward_order(root):")
+m("bwd-order-preorder", BWD, "wrong order",
+  "backward_order appends a node when first reached (pre-order), not after its inputs",
+  "            stack.append((node, True))  # come back to it after its inputs",
+  "            order.insert(0, node)")
+m("bwd-order-revisit", BWD, "visited twice",
+  "backward_order forgets which nodes it has seen: a shared node is visited twice",
+  "        elif node not in seen:", "        else:")
+m("bwd-order-constants", BWD, "wrong order",
+  "backward_order walks into inputs that need no gradient",
+  "                if p.requires_grad and p not in seen:", "                if p not in seen:")
+m("bwd-pending-overwrite", BWD, "overwrite",
+  "a second consumer's gradient overwrites the pending one (pending[p] = pg)",
+  "pending[p] = pending[p] + pg if p in pending else pg", "pending[p] = pg")
+m("bwd-grad-overwrite", BWD, "overwrite",
+  ".grad overwritten, not accumulated, across backward calls",
+  "node._grad = _own(g) if node._grad is None else node._grad + g", "node._grad = _own(g)")
+m("bwd-own-no-copy", BWD, "aliasing",
+  "_own keeps the array it is given: two Values' .grad (+ passes g to both) are one array",
+  "return g if type(g) is float else np.array(g)", "return g if type(g) is float else g")
+m("bwd-grad-lock-removed", BWD, "race",
+  "the lock around .grad's read-add-write removed (threads sharing a leaf lose updates)",
+  "        with _grad_lock:\n", "        if True:\n")
+m("bwd-hook-result-ignored", BWD, "dropped term",
+  "a hook's returned gradient is ignored", "g = hooks.run(node, g)", "hooks.run(node, g)")
+m("bwd-released-never-set", BWD, "retain_graph",
+  "retain_graph ignored: a context is never marked released (a second pass adds again)",
+  "ctx.released = not retain_graph", "ctx.released = False")
+m("bwd-released-always", BWD, "retain_graph",
+  "retain_graph ignored: a context is always marked released",
+  "ctx.released = not retain_graph", "ctx.released = True")
+m("bwd-released-unchecked", BWD, "retain_graph",
+  "a released context is never checked (a second pass without retain_graph adds again)",
+  "if ctx is not None and ctx.released:", "if False:")
+m("bwd-version-check-skipped", BWD, "stale data",
+  "the data-change check never runs in the loop", "if ctx.stamp < versions.clock:",
+  "if ctx.stamp > versions.clock:")
+m("bwd-float-g-to-numpy", BWD, "dtype drop",
+  "a Python float gradient reaches an op's numpy backward as it is",
+  "g if ctx.xp is floatmath else np.asarray(g)", "g")
+m("bwd-fit-float-early", BWD, "wrong axis",
+  "_fit returns at once for a float-stored input: a broadcast gradient is not summed back",
+  "if type(grad) is float and type(p._data) is float:", "if type(p._data) is float:")
+m("bwd-fit-dtype-drop", BWD, "dtype drop", "_fit keeps the gradient's dtype, not the input's",
+  "return grad if grad.dtype == data.dtype else grad.astype(data.dtype)", "return grad")
+m("bwd-seed-dtype", BWD, "dtype drop", "the seed of a one-element float32 output is float64",
+  "np.ones(root.shape, root.dtype)", "np.ones(root.shape)")
+m("bwd-seed-grad-ignored", BWD, "wrong seed",
+  "a grad passed to backward() of a one-element output is ignored (seeded with 1)",
+  "if grad is None and np.size(root._data) == 1:", "if np.size(root._data) == 1:")
+m("bwd-seed-grad-dtype", BWD, "dtype drop",
+  "a grad passed to backward() keeps its own dtype, not the output's",
+  'g = np.asarray(getattr(grad, "data", grad), dtype=root.dtype)',
+  'g = np.asarray(getattr(grad, "data", grad))')
+m("unbroadcast-axis", BWD, "wrong axis", "unbroadcast sums axis i, not extra + i",
+  "extra + i for i, n in enumerate(shape)", "i for i, n in enumerate(shape)")
+m("unbroadcast-leading-only", BWD, "wrong axis",
+  "unbroadcast sums only the leading axes, not the size-1 ones",
+  "    axes = tuple(range(extra)) + tuple(\n"
+  "        extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)",
+  "    axes = tuple(range(extra))")
+m("unbroadcast-mean", BWD, "wrong formula", "unbroadcast averages instead of summing",
+  "return grad.sum(axis=axes, keepdims=True).reshape(shape)",
+  "return grad.mean(axis=axes, keepdims=True).reshape(shape)")
+m("unbroadcast-keepdims-dropped", BWD, "wrong axis",
+  "unbroadcast sums without keepdims and does not reshape (the size-1 axes are lost)",
+  "return grad.sum(axis=axes, keepdims=True).reshape(shape)",
+  "return grad.sum(axis=axes)")
 
 
-# -- engine.py: building nodes (who needs a gradient) and the backward pass ----------------
-m("eng-needs-table", ENG, "skipped gradient",
-  "elementwise node: b needs no gradient when a needs none",
-  "_NEEDS2 = (((False, False), (False, True)), ((True, False), (True, True)))",
-  "_NEEDS2 = (((False, False), (False, False)), ((True, False), (True, True)))")
-m("eng-needs-swapped", ENG, "skipped gradient",
-  "elementwise node: needs_input_grad of a and b swapped",
-  "needs_input_grad = _NEEDS2[ra][rb]", "needs_input_grad = _NEEDS2[rb][ra]")
-m("eng-elementwise-requires", ENG, "skipped gradient",
-  "elementwise node: the output requires grad only when a does",
-  "        if ra or rb:\n            v.requires_grad = True",
-  "        if ra:\n            v.requires_grad = True")
-m("eng-context-needs", ENG, "skipped gradient",
-  "context node: needs_input_grad in reverse order",
-  "ctx.needs_input_grad = tuple(v.requires_grad for v in vals)",
-  "ctx.needs_input_grad = tuple(v.requires_grad for v in reversed(vals))")
-m("eng-context-requires", ENG, "skipped gradient",
-  "context node: the output requires grad only when input 0 does",
-  "if any(ctx.needs_input_grad) and", "if ctx.needs_input_grad[0] and")
-m("eng-context-scalar-dtype", ENG, "dtype drop",
-  "context node: a float64 scalar input that requires grad takes the arrays' dtype",
-  "dtype=_f64 if v.requires_grad else (like or _f64))", "dtype=like or _f64)")
-m("eng-order-unsorted", ENG, "wrong order", "backward_order: walk order, not creation order",
-  "nodes.sort(key=_by_id)", "pass")
-m("eng-order-first-input", ENG, "skipped gradient",
-  "backward_order walks only input 0 of an elementwise node",
-  "if (type(p1) is Value or sub and isinstance(p1, Value)) and p1.requires_grad and (",
-  "if False and (")
-m("eng-backward-first-input", ENG, "skipped gradient",
-  "backward: only input 0 of an elementwise node receives its gradient",
-  "if (type(p1) is Value or sub and isinstance(p1, Value)) and p1.requires_grad:\n",
-  "if False:\n")
-m("eng-context-first-input", ENG, "skipped gradient",
-  "backward: only input 0 of a context node receives its gradient",
-  "for p, pg in zip(inputs, grads, strict=True):",
-  "for p, pg in zip(inputs[:1], grads[:1], strict=True):")
-m("eng-grad-overwrite", ENG, "overwrite",
-  "backward: .grad overwritten, not accumulated, across backward calls",
-  "node._grad = g if old is None else _sum_grads(node, old, g)", "node._grad = g")
-m("eng-send-overwrite", ENG, "overwrite",
-  "_send: a second consumer's gradient overwrites the pending one",
-  "    prev = p._pass\n    p._pass = pg if prev is None else prev + pg",
-  "    prev = p._pass\n    p._pass = pg")
-m("eng-shared-read-no-copy", ENG, "overwrite",
-  "a gradient shared by two Values (+ passed it on) is not copied when .grad reads it",
-  "g = self._grad = None if g.array is None else g.array.copy()", "g = self._grad = g.array")
-m("eng-share-node-unmarked", ENG, "overwrite",
-  "a pass-through marks the input's coming .grad as shared but not the node's own",
-  "    if node._grad is g:\n        node._grad = _shared(g)",
-  "    if False:\n        node._grad = _shared(g)")
-m("eng-share-input-unmarked", ENG, "overwrite",
-  "a pass-through marks the node's own .grad as shared but not the one the input will store",
-  "    if p._grad is None:\n        p._grad = _SHARED_NEXT",
-  "    if False:\n        p._grad = _SHARED_NEXT")
-m("eng-send-no-unbroadcast", ENG, "wrong axis", "_send does not sum a broadcast gradient back",
-  "if pg.shape != pd.shape:\n            pg = unbroadcast(pg, pd.shape, node._op.op)",
-  "if False:\n            pg = unbroadcast(pg, pd.shape, node._op.op)")
-m("eng-send-dtype-drop", ENG, "dtype drop", "_send keeps the gradient's dtype, not the input's",
-  "if pg.dtype != pd.dtype:\n            pg = pg.astype(pd.dtype)",
-  "if False:\n            pg = pg.astype(pd.dtype)")
-m("eng-send-scalar-first", ENG, "wrong formula",
-  "_send: a scalar input broadcast over an array takes one element, not the sum",
-  "pg = _float(pg.sum() if pg.ndim else pg)", "pg = _float(pg.ravel()[0])")
-m("eng-seed-dtype", ENG, "dtype drop", "the seed of a float32 output is float64",
-  "return 1.0 if type(d) is _float else np.ones(d.shape, d.dtype)",
-  "return 1.0 if type(d) is _float else np.ones(d.shape)")
-m("eng-run-backward-array-g", ENG, "dtype drop",
-  "a float64 scalar gradient reaches a context op's numpy backward as a Python float",
-  "grads = cls.backward(ctx, g if on_floats or type(g) is not _float else np.array(g))",
-  "grads = cls.backward(ctx, g)")
-m("eng-first-arrival-overwrite", ENG, "overwrite",
-  "backward: a later array arrival in p's shape overwrites the pending gradient",
-  "elif (p._pass is None and type(pg) is _ndarray and pg.base is None",
-  "elif (type(pg) is _ndarray and pg.base is None")
-m("eng-first-arrival-shape", ENG, "wrong axis",
-  "backward: the first-arrival path skips the shape check (no unbroadcast)",
-  "and type(d) is _ndarray and pg.shape == d.shape and pg.dtype is d.dtype):",
-  "and type(d) is _ndarray and pg.dtype is d.dtype):")
-m("eng-first-arrival-dtype", ENG, "dtype drop",
-  "backward: the first-arrival path skips the dtype check (no cast to the input's dtype)",
-  "and type(d) is _ndarray and pg.shape == d.shape and pg.dtype is d.dtype):",
-  "and type(d) is _ndarray and pg.shape == d.shape):")
-m("eng-grad-read-only", ENG, "overwrite",
-  "a broadcast view left as .grad by backward is returned as it is (read-only, shared)",
-  "elif g is not None and not g.flags.writeable:", "elif False:")
-m("eng-inputs-swapped", ENG, "wrong formula",
-  "backward: a two-input elementwise node's gradients go to the inputs in reverse order",
-  "                pg, pg1 = grads", "                pg1, pg = grads")
-m("eng-scalar-overwrite", ENG, "overwrite",
-  "backward: on the scalar path a second consumer's gradient overwrites the first's",
-  "                p._pass = pg if prev is None else prev + pg", "                p._pass = pg")
-m("eng-pass-through-shared", ENG, "overwrite",
-  "backward: a gradient passed on unchanged (+, -) is shared with the input's .grad, unmarked",
-  "                if pg is g:\n                    _share(node, g, p)",
-  "                if False:\n                    _share(node, g, p)")
+# -- value.py: apply (who needs a gradient, which math, the stamp) -------------------------
+m("val-needs-reversed", VAL, "skipped gradient", "apply: needs_input_grad in reverse order",
+  "ctx.needs_input_grad = tuple(p.requires_grad for p in ctx.parents)",
+  "ctx.needs_input_grad = tuple(p.requires_grad for p in reversed(ctx.parents))")
+m("val-needs-first-input", VAL, "skipped gradient",
+  "apply: every input needs a gradient exactly when input 0 does",
+  "ctx.needs_input_grad = tuple(p.requires_grad for p in ctx.parents)",
+  "ctx.needs_input_grad = (ctx.parents[0].requires_grad,) * len(ctx.parents)")
+m("val-xp-any-float", VAL, "wrong path",
+  "apply: floatmath chosen when any input (not every input) is a Python float",
+  "if op.elementwise and all(type(x) is float for x in inputs):",
+  "if op.elementwise and any(type(x) is float for x in inputs):")
+m("val-xp-not-elementwise", VAL, "wrong path",
+  "apply: floatmath chosen for a non-elementwise op on Python floats",
+  "if op.elementwise and all(type(x) is float for x in inputs):",
+  "if all(type(x) is float for x in inputs):")
+m("val-requires-ignores-mode", VAL, "grad mode",
+  "apply: the output requires grad under no_grad too",
+  "any(ctx.needs_input_grad) and mode.grad_enabled", "any(ctx.needs_input_grad)")
+m("val-requires-all", VAL, "skipped gradient",
+  "apply: the output requires grad only when every input does",
+  "any(ctx.needs_input_grad) and mode.grad_enabled",
+  "all(ctx.needs_input_grad) and mode.grad_enabled")
+m("val-stamp-zero", VAL, "stale data",
+  "apply: the op's stamp is not recorded (0): any earlier data change makes backward raise",
+  "ctx.stamp, ctx.released = versions.clock, False", "ctx.stamp, ctx.released = 0, False")
+m("val-constant-requires-grad", INTEROP, "grad mode",
+  "a constant argument (a number or an array) is lifted with requires_grad=True",
+  "return Value(x, requires_grad=False, copy=False)",
+  "return Value(x, requires_grad=True, copy=False)")
+m("val-constant-scalar-dtype", INTEROP, "dtype drop",
+  "a float64 scalar that requires grad beside float32 arrays takes the arrays' dtype",
+  "np.array(x, dtype=np.float64 if p.requires_grad else like)", "np.array(x, dtype=like)")
+
+
+# -- versions.py: data changed after an op saved it ----------------------------------------
+m("ver-clock-not-advanced", VER, "stale data",
+  "mark_changed does not advance the clock: backward never looks for changes",
+  "    _changed_at[value] = tick\n    clock = tick", "    _changed_at[value] = tick")
+m("ver-input-ge", VER, "wrong comparison",
+  "check: an input changed before the op ran (same tick) counts as changed after",
+  "if _changed_at.get(p, 0) > ctx.stamp:", "if _changed_at.get(p, 0) >= ctx.stamp:")
+m("ver-input-lt", VER, "wrong comparison", "check: the comparison for inputs reversed",
+  "if _changed_at.get(p, 0) > ctx.stamp:", "if 0 < _changed_at.get(p, 0) < ctx.stamp:")
+m("ver-inputs-skipped", VER, "stale data", "check: the inputs are never checked",
+  'if saved_names(ctx) != ["out"]:', "if False:")
+m("ver-output-skipped", VER, "stale data", "check: the output is never checked",
+  "if _changed_at.get(node, 0) > ctx.stamp:", "if False:")
+m("ver-saves-data-ignored", VER, "wrong comparison",
+  "check: an op that reads no input data (+) raises for a changed input too",
+  "    if not ctx.saves_data:\n        return\n", "")
+
+
+# -- hooks.py ------------------------------------------------------------------------------
+m("hook-float-kept-array", HOOKS, "wrong path",
+  "a hook's result for a float-stored Value stays an array on the scalar path",
+  "g = float(out) if type(node._data) is float else out", "g = out")
+m("hook-chain-broken", HOOKS, "dropped term",
+  "each hook sees the original gradient, not the one the hook before it returned",
+  "    for fn in list(registered.get(node, {}).values()):\n        out = fn(",
+  "    g0 = g\n    for fn in list(registered.get(node, {}).values()):\n        g = g0\n"
+  "        out = fn(")
+
+
+# -- function.py: what drawings call -------------------------------------------------------
+m("fn-local-grad-input0", FN, "wrong formula", "local_grad(i) returns input 0's gradient",
+  "self._backward_all(np.ones(()))[i]", "self._backward_all(np.ones(()))[0]")
+m("fn-local-grad-unbroadcast-shape", FN, "wrong axis",
+  "local_grad of an elementwise op not in the output's shape",
+  "return np.broadcast_to(g, np.broadcast_shapes(*(p.shape for p in self.parents)))",
+  "return g")
+m("fn-input-grads-no-unbroadcast", FN, "wrong axis",
+  "input_grads leaves a broadcast gradient in the output's shape",
+  "out.append(unbroadcast(g, p.shape, self.op) if g.shape != p.shape else g)", "out.append(g)")
+m("fn-backward-all-needs-kept", FN, "skipped gradient",
+  "_backward_all asks backward with the op's own needs_input_grad (None for a constant)",
+  "self.needs_input_grad = (True,) * len(self.parents)", "pass")
+
+
+# -- gradient_check.py ---------------------------------------------------------------------
+m("gc-abs-compare", GC, "sign flip", "gradcheck compares |analytic| with |numeric|",
+  "err = np.abs(analytic - numeric)", "err = np.abs(np.abs(analytic) - np.abs(numeric))")
+m("gc-ones-projection", GC, "dropped factor",
+  "gradcheck reduces a many-element output with ones, not a random projection",
+  "r = np.random.default_rng(rng_seed).standard_normal(out.shape)", "r = np.ones(out.shape)")
+m("gc-nan-passes", GC, "NaN", "gradcheck lets a NaN or infinite gradient pass",
+  "bad = _nonfinite_mismatch(analytic, numeric) if nonfinite_ok else nonfinite",
+  "bad = _nonfinite_mismatch(analytic, numeric) if nonfinite_ok else nonfinite & False")
+m("gc-inf-sign", GC, "sign flip", "nonfinite_ok: +inf against -inf passes",
+  "np.isinf(analytic) & (analytic == numeric)", "np.isinf(analytic) & np.isinf(numeric)")
+m("gc-one-sided", GC, "wrong formula",
+  "numerical_grad divides the central difference by eps, not 2 eps",
+  "grad[i] = (fp - fm) / (2 * eps)", "grad[i] = (fp - fm) / eps")
+m("gc-no-restore", GC, "stale data",
+  "numerical_grad does not restore each element (it stays at x - eps)",
+  "        x[i] = old\n", "")
+m("gc-missing-grad-skipped", GC, "skipped gradient",
+  "gradcheck skips an input that backward never reached, instead of comparing zeros",
+  "analytic = np.zeros(v.shape) if v.grad is None else",
+  "if v.grad is None:\n            continue\n        analytic =")
