@@ -47,18 +47,37 @@ def pre(text) -> str:
     return f"<pre>{esc(text)}</pre>"
 
 
-def png(fig, dpi: int = 90, tight: bool = True) -> str:
-    """A matplotlib figure as an inline <img> (base64 PNG)."""
+def png(fig, dpi: int = 90, tight: bool = True, fast: bool = False) -> str:
+    """A matplotlib figure as an inline <img> (base64 PNG).
+
+    tight: crop to what is drawn (bbox_inches="tight", which lays the figure out twice).
+    fast: instead of that, a fixed margin around the figure (FAST_MARGIN inches; labels
+    that stick out of the figure stay visible), laid out once: for quick mode.
+    """
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
+    bbox = None
+    if tight and fast:
+        from matplotlib.transforms import Bbox
+
+        w, h = fig.get_size_inches()
+        left, bottom, right, top = FAST_MARGIN
+        bbox = Bbox.from_extents(-left, -bottom, w + right, h + top)
+    elif tight:
+        bbox = "tight"
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches=bbox)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return f'<img class="fig" alt="figure" src="data:image/png;base64,{data}">'
 
 
-def figure_block(fig, caption: str = "", dpi: int = 90, tight: bool = True) -> str:
-    """A figure with its caption."""
+#: png(fast=True): the margin added around the figure (left, bottom, right, top) in inches
+FAST_MARGIN = (0.1, 0.15, 0.0, 0.0)
+
+
+def figure_block(fig, caption: str = "", dpi: int = 90, tight: bool = True,
+                 fast: bool = False) -> str:
+    """A figure with its caption (see png for tight and fast)."""
     cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
-    return f"<figure>{png(fig, dpi, tight)}{cap}</figure>"
+    return f"<figure>{png(fig, dpi, tight, fast)}{cap}</figure>"
 
 
 def svg_inline(svg: str, prefix: str) -> str:

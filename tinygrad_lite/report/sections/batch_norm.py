@@ -8,7 +8,7 @@ from ...experiments.batch_norm import (
     make_model,
     small_init,
 )
-from ...experiments.common import sgd_epochs
+from ...experiments.common import Split, sgd_epochs
 from ..context import Context
 from ..html import fmt, table
 from ..registry import Section, section
@@ -26,6 +26,8 @@ INTRO = (
 @section("batch-norm", "6. Batch normalization", INTRO)
 def build(ctx: Context, s: Section) -> None:
     data = ctx.digits()
+    if ctx.quick:  # 800 of the 1438 training digits: every check still holds, in half the time
+        data = Split(data.X_train[:800], data.y_train[:800], data.X_val, data.y_val)
     epochs = 2 if ctx.quick else 3
     bad = bad_init(data, epochs, lr=0.05)
     s.check("With a bad init (std 0.01) the plain network does not train; with batch norm the "
