@@ -12,6 +12,7 @@ import io
 import math
 import re
 import urllib.parse
+from typing import Any
 
 __all__ = ["esc", "fmt", "table", "pre", "png", "figure_block", "svg_inline", "graph_block",
            "artefact_block", "checks_table", "href",
@@ -55,7 +56,7 @@ def png(fig, dpi: int = 90, tight: bool = True, fast: bool = False) -> str:
     that stick out of the figure stay visible), laid out once: for quick mode.
     """
     buf = io.BytesIO()
-    bbox = None
+    bbox: Any = None  # a Bbox, "tight" or None
     if tight and fast:
         from matplotlib.transforms import Bbox
 
