@@ -48,6 +48,8 @@ FAST = [
     "tests/test_kinks.py",
     "tests/test_paths.py",
     "tests/test_engine.py",
+    "tests/test_gradcheck.py",  # the checker the other tests trust (gradient_check.py)
+    "tests/test_engine_mutants.py",  # backward's mechanics, one test per engine mutant kind
     "tests/test_fast_paths.py",
     "tests/test_extremes.py",
     "tests/test_layers.py",
