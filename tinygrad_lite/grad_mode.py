@@ -14,7 +14,7 @@ class _Mode(threading.local):
 
     grad_enabled = True  # False inside no_grad(): ops build no graph
     anomaly = False  # True inside detect_anomaly() (tinygrad_lite/anomaly.py)
-    tape: Any = None  # a jit recording (tinygrad_lite/jit.py) while one runs, else None
+    tape: Any = None  # a jit recording (tinygrad_lite/replay.py) while one runs, else None
 
 
 mode = _Mode()

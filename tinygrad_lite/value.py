@@ -294,12 +294,12 @@ def apply(op, *args, **kwargs):
     Arguments that are not Values (numbers, arrays) become constant leaves.
     """
     ctx = op()
-    ctx.parents = tuple(a if isinstance(a, Value) else interop.constant(a, op) for a in args)
+    ctx.parents = tuple([a if isinstance(a, Value) else interop.constant(a, op) for a in args])
     ctx.kwargs = kwargs
-    ctx.needs_input_grad = tuple(p.requires_grad for p in ctx.parents)
+    ctx.needs_input_grad = tuple([p.requires_grad for p in ctx.parents])
     ctx.stamp, ctx.released = versions.clock, False
     inputs = [p._data for p in ctx.parents]
-    if op.elementwise and all(type(x) is float for x in inputs):
+    if op.elementwise and all([type(x) is float for x in inputs]):
         ctx.xp = floatmath  # Python floats: Python's math, as micrograd
     else:
         ctx.xp = np
