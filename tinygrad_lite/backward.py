@@ -6,9 +6,9 @@
         grads = Op.backward(ctx, g)          one per input
         each input's pending gradient += grads[i], summed back to its shape (unbroadcast)
 
-Pending gradients live in a dict local to the call, so backward passes in several threads
-never mix; the one shared thing, a Value's ``.grad``, is updated under a lock (as PyTorch's
-AccumulateGrad). Every walk is iterative: a chain a million ops deep needs no recursion.
+Pending gradients live in a dict local to the call, so passes in several threads never mix;
+a Value's ``.grad``, the one shared thing, is updated under a lock (PyTorch's AccumulateGrad).
+Every walk is iterative: a chain a million ops deep needs no recursion.
 """
 from __future__ import annotations
 

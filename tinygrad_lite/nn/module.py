@@ -18,7 +18,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..engine import Value
+from .. import replay
+from ..value import Value
 from ..files import atomic_write
 
 __all__ = ["Module", "Sequential", "StateDictError", "RemovableHandle"]
@@ -201,6 +202,7 @@ class Module:
         """Training mode (batch statistics, dropout on) for this module and every child."""
         for m in self.modules():
             m.__dict__["training"] = bool(mode)
+        replay.invalidate()  # a jit record of this model's forward may no longer hold
         return self
 
     def eval(self) -> Module:
