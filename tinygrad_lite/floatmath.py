@@ -1,10 +1,9 @@
 """``floatmath``: the numpy functions elementwise ops use, for Python floats.
 
-An elementwise op whose inputs are all Python floats gets ``ctx.xp = floatmath`` instead of
-numpy, so one formula (``ctx.xp.exp(x)``) serves scalars and arrays, and a scalar graph runs
-at Python's speed, as micrograd does. Each function follows numpy's meaning. Where Python
-raises instead of returning inf or NaN (``math.exp(1000)``, ``math.log(0)``, ``1 / 0``), the
-engine reruns the op with numpy.
+An elementwise op whose inputs are all Python floats gets ``ctx.xp = floatmath``, not numpy:
+one formula (``ctx.xp.exp(x)``) serves scalars and arrays, and a scalar graph runs at Python's
+speed, as micrograd does. Each function means what numpy's does; where Python raises instead
+(``math.exp(1000)``, ``math.log(0)``, ``1 / 0``), the engine reruns the op on numpy.
 """
 import math
 
