@@ -285,8 +285,14 @@ def test_a_notebook_frame_shows_node_text_at_11px(browser, tmp_path, high):
     browser.get(page.as_uri())
     browser.switch_to.frame(browser.find_element("tag name", "iframe"))
     try:
-        sizes = js(browser, "return [...document.querySelectorAll('#graph g.node text')].map("
-                            "t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)")
+        deadline = time.time() + 3  # a frame settles its size after its first script
+        while True:
+            sizes = js(browser, "return [...document.querySelectorAll('#graph g.node text')]"
+                                ".map(t => parseFloat(getComputedStyle(t).fontSize)"
+                                " * t.getScreenCTM().a)")
+            if min(sizes) >= 11 or time.time() > deadline:
+                break
+            time.sleep(0.05)
         assert sizes and min(sizes) >= 11
     finally:
         browser.switch_to.default_content()

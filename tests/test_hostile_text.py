@@ -168,8 +168,9 @@ def recorded_run(names, steps=3):
     return rec, model
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def graph():
+    """A fresh hostile graph per test: a graph takes one backward pass."""
     return hostile_graph(HOSTILE)
 
 
@@ -272,7 +273,6 @@ def _explorer_works(driver):
 
 def test_explorer_of_a_value_page_and_frame(hooked, tmp_path, graph):
     root, params = graph
-    root.grad = None
     root.backward()
     ex = viz.explore(root, params=params, title=" | ".join(SHORT))
     ex.save(tmp_path / "ex.html")

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -437,6 +438,9 @@ def test_the_drawing_and_its_legend_fit_the_frame(browser, tmp_path, size, font)
         _click(browser, anim.prefix, "last")
         assert _step(browser, anim.prefix) == str(anim.steps)
         assert browser.execute_script(FITS) == []
+        deadline = time.time() + 3  # a frame settles its size after its first script
+        while min(browser.execute_script(NODE_FONT)) < font and time.time() < deadline:
+            time.sleep(0.05)
         assert min(browser.execute_script(NODE_FONT)) >= font
         assert browser.execute_script("return document.documentElement.scrollHeight "
                                       "<= window.innerHeight + 1")  # nothing to scroll to

@@ -396,7 +396,10 @@ function fit() {
   svg.style.height = (natural.h * s).toFixed(1) + "px";
 }
 fit();
+// a frame may run this before it has its final size: fit again once it has
 window.addEventListener("resize", fit);
+window.addEventListener("load", fit);
+requestAnimationFrame(fit);
 const highlight = document.createElementNS(NS, "rect");
 highlight.setAttribute("class", "tgl-current");
 (svg.querySelector("g.graph") || svg).appendChild(highlight);

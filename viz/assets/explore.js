@@ -828,6 +828,16 @@
     "fit (or 0) to see all of it.");
   if (notes.length) { $("note").textContent = notes.join(" "); $("note").hidden = false; start(); }
   fitStatic();
+  // a frame may run this before it has its final size: the first view again once it has,
+  // unless the reader has moved the view already
+  let moved = false;
+  pane.addEventListener("wheel", () => { moved = true; });
+  pane.addEventListener("pointerdown", () => { moved = true; });
+  for (const id of ["zoom-in", "zoom-out", "fit"]) $(id).addEventListener("click", () => { moved = true; });
+  const again = () => { if (!moved) start(); };
+  window.addEventListener("resize", again);
+  window.addEventListener("load", again);
+  requestAnimationFrame(again);
   window.tglExplorer = { data: D, state, show, select, collapse, expand, fit, domain: ABS,
     fill: (i) => (nodeEls[i] && nodeEls[i].shape ? nodeEls[i].shape.getAttribute("fill") : null),
     edgeColour: (k) => (edgeEls[k] && edgeEls[k].path ? edgeEls[k].path.getAttribute("stroke") : null),
