@@ -1,15 +1,19 @@
 """The lecture notebook, examples/lecture6.ipynb, run in a real kernel (nbclient, "python3").
 
-One fresh run per session (it takes seconds): its outputs must be the kinds a reader needs
-(SVG graphs, PNG plots, the animation and the explorer as HTML frames), the numbers it prints
-must be the lecture's (checked against the library's own functions and thresholds), and the
-stored notebook must be what this run produces (tools/run_notebook.py's compare): outputs made
-by the stored code, the same kinds of output per cell, the same printed numbers.
+One fresh run per session, section by section: each section (markdown headings split them)
+runs in its own fresh kernel after the setup cell, so a cell that reads a variable left by
+another section fails as it would for a reader who jumps there. Its outputs must be the kinds
+a reader needs (SVG graphs, PNG plots, the animation and the explorer as HTML frames), the
+numbers it prints must be the lecture's (checked against the library's own functions and
+thresholds), every plot's legend must name the runs whose data its lines draw, and the stored
+notebook (one top-to-bottom run) must be what this run produces (tools/run_notebook.py's
+compare): outputs made by the stored code, the same kinds of output per cell, the same numbers.
 """
 import base64
 import html
 import importlib.util
 import inspect
+import json
 import math
 import re
 from pathlib import Path
@@ -52,11 +56,59 @@ def stored():
     return nbformat.read(tool.NOTEBOOK, as_version=4)
 
 
+# The figure a plotting cell shows (``_``: its result), read in its kernel right after it runs:
+# per axes, the legend's texts and every line's label, colour and y values.
+FIGURE_PROBE = """
+import json as _json
+import math as _math
+from matplotlib.colors import to_hex as _to_hex
+
+def _y(values):  # None for a missing or non-finite value
+    return [None if v is None or not _math.isfinite(float(v)) else float(v) for v in values]
+
+print(_json.dumps([
+    {"legend": [t.get_text() for t in ax.get_legend().get_texts()] if ax.get_legend() else [],
+     "lines": [{"label": line.get_label(), "colour": _to_hex(line.get_color()),
+                "y": _y(line.get_ydata())} for line in ax.get_lines()]}
+    for ax in _.axes]))
+print(_json.dumps([{k: None if v is None else _y(v) for k, v in ax.items()} for ax in EXPECTED]))
+"""
+
+# What each plot's legend must say, per axes: label -> the y values of the run it names (None:
+# a band or a marker line whose data is not a run's). Written from the runs' own names and
+# parameters, independently of the cell's plotting code.
+LEGENDS = {
+    "activation-plot": "[{**activations.gradient_curves(xs), f\"|f'| < {viz.SATURATION}\": None}]",
+    "zigzag": "[{**{name: path[:, 1] for name, path in zig.paths.items()}, "
+              "'target w*': [zig.w_true[1]]}]",
+    "dead-plot": "[{name: run.history.dead[layer] for name, run in runs.items()} "
+                 "for layer in ('1', '3')]",
+    "init-grads": "[dict(norms)]",
+    "bn-numbers": "[{'plain': bad.plain_losses, 'batch norm': bad.bn_losses}]",
+    "babysit-plot": "[{'overfit 20 examples': report['overfit'].history, "
+                    "**{f\"lr {v.numbers['lr']:g} ({v.status})\": v.history "
+                    "for v in report.verdicts if v.check == 'learning rate'}}]",
+    "monitor-ratios": "[{**{f'lr {run.lr:g}': run.history.ratios['0.weight'] "
+                      "for run in mon.values()}, 'target 0.001': None}]",
+    "monitor-accuracy": "[{'train': sane.train_acc, 'validation': sane.val_acc, 'gap': None}]",
+    "explore-record": "[{name: rec.series(name, 'grad_norm') "
+                      "for name in ('0.weight', '2.weight', '4.weight')}]",
+    "explore-dead": "[{'ReLU 1': rec.series('1 relu #0', 'dead'), "
+                    "'ReLU 3': rec.series('3 relu #0', 'dead')}]",
+}
+
+
 @pytest.fixture(scope="module")
-def fresh():
-    """The notebook executed now, top to bottom, in a fresh python3 kernel."""
-    nb, _seconds = tool.execute(tool.NOTEBOOK)
-    return nb
+def run():
+    """The notebook executed now, each section in a fresh python3 kernel after the setup cell,
+    with the figure of every cell in LEGENDS read right after that cell."""
+    probes = {cid: f"EXPECTED = {expected}\n{FIGURE_PROBE}" for cid, expected in LEGENDS.items()}
+    return tool.execute_sections(tool.NOTEBOOK, probes=probes)
+
+
+@pytest.fixture(scope="module")
+def fresh(run):
+    return run.nb
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +159,73 @@ def test_fresh_run_matches_the_stored_outputs(stored, fresh):
     problems = tool.compare(stored, fresh)
     assert not problems, ("examples/lecture6.ipynb is stale:\n" + "\n".join(problems)
                           + f"\nregenerate it with: {tool.REGENERATE}")
+
+
+def test_every_section_runs_on_its_own_after_the_setup(stored, fresh):
+    """The run behind ``fresh`` gave each section its own kernel: nothing failed there, and
+    every code cell of every section has outputs from it."""
+    parts = tool.sections(stored)
+    titles = [stored.cells[p[0]].source.splitlines()[0] for p in parts]
+    assert len(parts) >= 10 and titles[1].startswith("## 1.") and titles[-1] == "## Where next"
+    setup = [c for c in (stored.cells[i] for i in parts[0]) if c.cell_type == "code"]
+    assert [c.get("id") for c in setup] == ["setup"]
+    kinds = tool.output_kinds(fresh)
+    assert not [cid for cid, k in kinds.items() if "error" in k or "stderr" in k]
+    assert all(kinds[c.get("id")] for c in fresh.cells if c.cell_type == "code")
+
+
+def test_a_variable_leaking_between_sections_fails(tmp_path):
+    """The check itself: section 2 reads a name that only section 1 defines."""
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# title", id="t"),
+                nbformat.v4.new_code_cell("base = 1", id="setup"),
+                nbformat.v4.new_markdown_cell("## 1. one", id="m1"),
+                nbformat.v4.new_code_cell("name = 'left over'", id="c1"),
+                nbformat.v4.new_markdown_cell("Not a heading: the same section.", id="m1b"),
+                nbformat.v4.new_code_cell("print(base, name)", id="c1b"),
+                nbformat.v4.new_markdown_cell("## 2. two", id="m2"),
+                nbformat.v4.new_code_cell("print(base, name)", id="c2")]
+    path = tmp_path / "leak.ipynb"
+    nbformat.write(nb, str(path))
+    assert tool.sections(nb) == [[0, 1], [2, 3, 4, 5], [6, 7]]
+    top_to_bottom, _ = tool.execute(path)
+    assert top_to_bottom.cells[7].outputs[0]["text"] == "1 left over\n"
+    with pytest.raises(CellExecutionError, match="NameError"):
+        tool.execute_sections(path)
+
+
+def _same(expected, drawn) -> bool:
+    """Two series equal where both are finite (a log plot drops zeros, a loss curve infs)."""
+    if len(expected) != len(drawn):
+        return False
+    both = [(a, b) for a, b in zip(expected, drawn, strict=True) if a is not None and b is not None]
+    return bool(both) and all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) for a, b in both)
+
+
+@pytest.mark.parametrize("cid", sorted(LEGENDS))
+def test_plot_legends_name_the_runs_they_draw(run, cid):
+    """Each axes' legend lists exactly the runs expected there, and the line it labels with a
+    run's name is drawn in the colour of a line holding that run's values."""
+    axes_drawn, axes_expected = (json.loads(line) for line in run.probes[cid].splitlines())
+    assert any(ax["legend"] for ax in axes_drawn), f"cell {cid!r}: no legend"
+    assert len(axes_drawn) >= len(axes_expected)
+    for k, (ax, expected) in enumerate(zip(axes_drawn, axes_expected, strict=False)):
+        labels = [line["label"] for line in ax["lines"] if not line["label"].startswith("_")]
+        if ax["legend"]:  # a smoothed loss curve says so: "plain (mean of 4)"
+            shown = [re.sub(r" \(mean of \d+\)$", "", t) for t in ax["legend"]]
+            assert sorted(shown) == sorted(expected), (cid, k, ax["legend"])
+        for name, values in expected.items():
+            if values is None:
+                continue
+            labelled = [ln for ln in ax["lines"] if re.sub(r" \(mean of \d+\)$", "",
+                                                           ln["label"]) == name]
+            assert len(labelled) == 1, (cid, k, name, labels)
+            holding = [ln for ln in ax["lines"] if _same(values, ln["y"])]
+            assert holding, f"cell {cid!r}: no line on axes {k} draws the values of {name!r}"
+            assert labelled[0]["colour"] in {ln["colour"] for ln in holding}, (
+                f"cell {cid!r}: the line labelled {name!r} is not the colour of its values")
 
 
 # -- what a reader sees -------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
     python tools/run_notebook.py            # run examples/lecture6.ipynb top to bottom, save it
     python tools/run_notebook.py --check    # run it, compare with the stored outputs, save nothing
+    python tools/run_notebook.py --check --sections   # each section in its own kernel, compare
 
 The notebook is stored with its outputs so that a reader on a code host sees the graphs and
 plots. Saving records a digest of the code cells in the notebook's metadata
@@ -10,6 +11,11 @@ tool no longer matches it, and ``tests/test_notebook.py`` fails, saying to run t
 ``--check`` (and the test) also compare the numbers printed by the cells tagged
 ``lecture-numbers`` and the kinds of output of every cell (image/png, image/svg+xml, text/html)
 with a fresh run, so outputs that went stale after a library change are caught as well.
+
+Markdown headings split the notebook into sections: the first (the title and the setup cell)
+and one per part of the lecture. ``--sections`` runs every later section in a fresh kernel
+after the setup section alone, so a cell that reads a variable left by another section fails
+with NameError, as it would for a reader who jumps to that section.
 """
 from __future__ import annotations
 
@@ -21,7 +27,7 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "examples" / "lecture6.ipynb"
@@ -33,8 +39,9 @@ LAST_DIGITS = 2  # ... or this many units of the last printed digit
 PERCENT_POINTS = 1.5  # ... or, for a percentage, this many points (one unit of 100 flipping)
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?%?")
 
-__all__ = ["NOTEBOOK", "NUMBERS_TAG", "REGENERATE", "code_digest", "execute", "save",
-           "numbers_text", "output_kinds", "compare", "main"]
+__all__ = ["NOTEBOOK", "NUMBERS_TAG", "REGENERATE", "code_digest", "execute", "sections",
+           "SectionRun", "execute_sections", "save", "numbers_text", "output_kinds", "compare",
+           "main"]
 
 
 def code_digest(nb) -> str:
@@ -47,18 +54,14 @@ def code_digest(nb) -> str:
     return h.hexdigest()
 
 
-def execute(path: str | Path = NOTEBOOK, timeout: int = 180) -> tuple[Any, float]:
-    """Run the notebook at ``path`` top to bottom in a fresh "python3" kernel.
+def _client(nb, path: Path, timeout: int):
+    """An nbclient NotebookClient for ``nb``, and the kernel's environment.
 
-    Returns (the executed notebook, seconds). The kernel runs in the notebook's folder with
-    one BLAS thread (a shared 2-core machine runs small matrices faster that way). Raises
-    nbclient's CellExecutionError, naming the cell, when a cell fails.
+    The kernel runs in the notebook's folder with one BLAS thread (a shared 2-core machine runs
+    small matrices faster that way) and matplotlib's Agg backend.
     """
     import nbclient
-    import nbformat
 
-    path = Path(path)
-    nb = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=timeout,
                                      record_timing=False,
                                      resources={"metadata": {"path": str(path.parent)}})
@@ -66,9 +69,101 @@ def execute(path: str | Path = NOTEBOOK, timeout: int = 180) -> tuple[Any, float
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env.setdefault(var, "1")
     env.setdefault("MPLBACKEND", "Agg")  # viz's figures display themselves; no GUI backend
+    return client, env
+
+
+def execute(path: str | Path = NOTEBOOK, timeout: int = 180) -> tuple[Any, float]:
+    """Run the notebook at ``path`` top to bottom in a fresh "python3" kernel.
+
+    Returns (the executed notebook, seconds). Raises nbclient's CellExecutionError, naming the
+    cell, when a cell fails.
+    """
+    import nbformat
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    client, env = _client(nb, path, timeout)
     start = time.perf_counter()
     client.execute(env=env)
     return nb, time.perf_counter() - start
+
+
+def sections(nb) -> list[list[int]]:
+    """The notebook's sections: lists of cell indices, each starting at a markdown heading.
+
+    A markdown cell whose first line starts with "#" opens a section; cells before the first
+    heading belong to the first section. The first section holds the setup code.
+    """
+    out: list[list[int]] = [[]]
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("#") and out[-1]:
+            out.append([])
+        out[-1].append(i)
+    return out
+
+
+class SectionRun(NamedTuple):
+    """What execute_sections returns.
+
+    nb: the notebook, each cell holding the outputs of its own section's kernel.
+    seconds: the wall time of all the runs.
+    probes: cell id -> what the probe code run right after that cell printed (stdout).
+    """
+
+    nb: Any
+    seconds: float
+    probes: dict[str, str]
+
+
+def _execute_aside(client, cell, index: int, **kwargs) -> None:
+    """Run ``cell`` (not one of the notebook's) in the client's kernel, its outputs into it.
+
+    nbclient stores an executed cell at its index in the notebook: the cell that was there
+    is put back.
+    """
+    kept = client.nb.cells[index]
+    try:
+        client.execute_cell(cell, index, **kwargs)
+    finally:
+        client.nb.cells[index] = kept
+
+
+def execute_sections(path: str | Path = NOTEBOOK, timeout: int = 180,
+                     probes: dict[str, str] | None = None) -> SectionRun:
+    """Run the first section, then each later section in a fresh kernel after the setup cells.
+
+    Every kernel runs the first section's code cells (the setup) and then one section's, top to
+    bottom; a cell that needs a variable made in another section raises there. ``probes``
+    maps a cell id to code run in the same kernel right after that cell (not stored in the
+    notebook; it sees the cell's variables and its result as ``_``). Raises nbclient's
+    CellExecutionError, naming the cell, when a cell or a probe fails.
+    """
+    import nbformat
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    probes = probes or {}
+    found: dict[str, str] = {}
+    parts = sections(nb)
+    setup = [i for i in parts[0] if nb.cells[i].cell_type == "code"]
+    start = time.perf_counter()
+    for n, part in enumerate(parts):
+        client, env = _client(nb, path, timeout)
+        code = [i for i in part if nb.cells[i].cell_type == "code"]
+        with client.setup_kernel(env=env):
+            if n > 0:  # the setup again, into a copy: the notebook keeps the first run's
+                for i in setup:
+                    _execute_aside(client, nbformat.from_dict(nb.cells[i]), i)
+            for i in code:
+                cell = nb.cells[i]
+                client.execute_cell(cell, i)
+                cid = cell.get("id")
+                if cid in probes:
+                    probe = nbformat.v4.new_code_cell(probes[cid])
+                    _execute_aside(client, probe, i, store_history=False)
+                    found[cid] = "".join(o.get("text", "") for o in probe.outputs
+                                         if o.get("name") == "stdout")
+    return SectionRun(nb, time.perf_counter() - start, found)
 
 
 def save(nb, path: str | Path = NOTEBOOK) -> None:
@@ -174,12 +269,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebook", nargs="?", default=str(NOTEBOOK), help="the notebook")
     parser.add_argument("--check", action="store_true",
                         help="compare a fresh run with the stored outputs; write nothing")
+    parser.add_argument("--sections", action="store_true",
+                        help="with --check: run each section in its own kernel after the setup")
     args = parser.parse_args(argv)
+    if args.sections and not args.check:
+        parser.error("--sections only checks (the stored notebook is one top-to-bottom run): "
+                     "add --check")
     import nbformat
 
     stored = nbformat.read(args.notebook, as_version=4)
-    fresh, seconds = execute(args.notebook)
-    print(f"executed {args.notebook} in {seconds:.1f} s")
+    if args.sections:
+        fresh, seconds, _ = execute_sections(args.notebook)
+        print(f"executed the {len(sections(fresh))} sections of {args.notebook}, each in its "
+              f"own kernel, in {seconds:.1f} s")
+    else:
+        fresh, seconds = execute(args.notebook)
+        print(f"executed {args.notebook} in {seconds:.1f} s")
     if args.check:
         problems = compare(stored, fresh)
         for p in problems:
