@@ -204,28 +204,61 @@ def _same(expected, drawn) -> bool:
     return bool(both) and all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) for a, b in both)
 
 
-@pytest.mark.parametrize("cid", sorted(LEGENDS))
-def test_plot_legends_name_the_runs_they_draw(run, cid):
-    """Each axes' legend lists exactly the runs expected there, and the line it labels with a
-    run's name is drawn in the colour of a line holding that run's values."""
-    axes_drawn, axes_expected = (json.loads(line) for line in run.probes[cid].splitlines())
-    assert any(ax["legend"] for ax in axes_drawn), f"cell {cid!r}: no legend"
-    assert len(axes_drawn) >= len(axes_expected)
+def _unsmoothed(label: str) -> str:
+    return re.sub(r" \(mean of \d+\)$", "", label)  # a smoothed loss curve: "plain (mean of 4)"
+
+
+def legend_problems(axes_drawn: list, axes_expected: list) -> list[str]:
+    """What is wrong with a figure's legends (FIGURE_PROBE's first line) against the runs
+    expected on each axes (its second line): each legend lists exactly those runs, and the line
+    labelled with a run's name has the colour of a line holding that run's values."""
+    if not any(ax["legend"] for ax in axes_drawn):
+        return ["no legend"]
+    if len(axes_drawn) < len(axes_expected):
+        return [f"{len(axes_drawn)} axes, {len(axes_expected)} expected"]
+    problems = []
     for k, (ax, expected) in enumerate(zip(axes_drawn, axes_expected, strict=False)):
-        labels = [line["label"] for line in ax["lines"] if not line["label"].startswith("_")]
-        if ax["legend"]:  # a smoothed loss curve says so: "plain (mean of 4)"
-            shown = [re.sub(r" \(mean of \d+\)$", "", t) for t in ax["legend"]]
-            assert sorted(shown) == sorted(expected), (cid, k, ax["legend"])
+        shown = sorted(_unsmoothed(t) for t in ax["legend"])
+        if ax["legend"] and shown != sorted(expected):
+            problems.append(f"axes {k}: the legend says {ax['legend']}, the runs are "
+                            f"{list(expected)}")
         for name, values in expected.items():
             if values is None:
                 continue
-            labelled = [ln for ln in ax["lines"] if re.sub(r" \(mean of \d+\)$", "",
-                                                           ln["label"]) == name]
-            assert len(labelled) == 1, (cid, k, name, labels)
-            holding = [ln for ln in ax["lines"] if _same(values, ln["y"])]
-            assert holding, f"cell {cid!r}: no line on axes {k} draws the values of {name!r}"
-            assert labelled[0]["colour"] in {ln["colour"] for ln in holding}, (
-                f"cell {cid!r}: the line labelled {name!r} is not the colour of its values")
+            labelled = [ln for ln in ax["lines"] if _unsmoothed(ln["label"]) == name]
+            holding = {ln["colour"] for ln in ax["lines"] if _same(values, ln["y"])}
+            if len(labelled) != 1:
+                problems.append(f"axes {k}: {len(labelled)} lines labelled {name!r}")
+            elif labelled[0]["colour"] not in holding:
+                problems.append(f"axes {k}: the line labelled {name!r} does not draw its values")
+    return problems
+
+
+@pytest.mark.parametrize("cid", sorted(LEGENDS))
+def test_plot_legends_name_the_runs_they_draw(run, cid):
+    axes_drawn, axes_expected = (json.loads(line) for line in run.probes[cid].splitlines())
+    problems = legend_problems(axes_drawn, axes_expected)
+    assert not problems, f"cell {cid!r}: " + "; ".join(problems)
+
+
+def test_legend_check_catches_a_wrong_or_swapped_label():
+    def line(label, colour, y):
+        return {"label": label, "colour": colour, "y": y}
+
+    expected = [{"sane (0.01)": [0.0, 0.0], "far too high (1.0)": [0.0, 1.0]}]
+    right = [{"legend": ["sane (0.01)", "far too high (1.0)"],
+              "lines": [line("sane (0.01)", "#1", [0.0, 0.0]),
+                        line("far too high (1.0)", "#2", [0.0, 1.0])]}]
+    assert legend_problems(right, expected) == []
+    swapped = [{"legend": right[0]["legend"],
+                "lines": [line("far too high (1.0)", "#1", [0.0, 0.0]),
+                          line("sane (0.01)", "#2", [0.0, 1.0])]}]
+    assert len(legend_problems(swapped, expected)) == 2
+    leftover = [{"legend": ["zero-centred inputs"] * 2,  # the old cell 17
+                 "lines": [line("zero-centred inputs", "#1", [0.0, 0.0]),
+                           line("zero-centred inputs", "#2", [0.0, 1.0])]}]
+    assert any("the legend says" in p for p in legend_problems(leftover, expected))
+    assert legend_problems([{"legend": [], "lines": []}], expected) == ["no legend"]
 
 
 # -- what a reader sees -------------------------------------------------------------------------
