@@ -239,7 +239,7 @@ CATALOGUE = [
     ("CIFAR labels out of range",
      lambda t: load_cifar10(_cifar_batch(t, {b"data": np.zeros((2, 3072), np.uint8),
                                              b"labels": [0, 10]})),
-     ValueError, r"^load_cifar10:", r"labels outside 0\.\.9"),
+     ValueError, r"^load_cifar10:", r"label 10 that is not an int in 0\.\.9"),
     ("CIFAR not a dict", lambda t: load_cifar10(_cifar_batch(t, [1, 2])), ValueError,
      r"^load_cifar10:", r"holds a list, expected a dict"),
     ("CIFAR code in pickle",

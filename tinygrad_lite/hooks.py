@@ -9,10 +9,11 @@ import weakref
 
 import numpy as np
 
-__all__ = ["RemovableHandle", "register", "run", "registered"]
+__all__ = ["RemovableHandle", "register", "run", "registered", "table"]
 
 # Value -> {key: fn}; a Value's entry goes when the Value does
-registered: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+table: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+registered = 0  # how many hooks were registered and not removed (backward looks only if > 0)
 _keys = itertools.count()
 
 
@@ -23,12 +24,14 @@ class RemovableHandle:
         self._value, self._key = weakref.ref(value), key
 
     def remove(self):
+        global registered
         value = self._value()
-        fns = registered.get(value) if value is not None else None
+        fns = table.get(value) if value is not None else None
         if fns and self._key in fns:
             del fns[self._key]
+            registered -= 1
             if not fns:
-                del registered[value]
+                del table[value]
 
 
 def register(value, fn) -> RemovableHandle:
@@ -37,14 +40,16 @@ def register(value, fn) -> RemovableHandle:
     if not value.requires_grad:
         raise RuntimeError("register_hook: this Value does not require grad, so no gradient "
                            "will ever reach it")
+    global registered
     key = next(_keys)
-    registered.setdefault(value, {})[key] = fn
+    table.setdefault(value, {})[key] = fn
+    registered += 1
     return RemovableHandle(value, key)
 
 
 def run(node, g):
     """Call ``node``'s hooks on its complete gradient ``g``; a returned array replaces it."""
-    for fn in list(registered.get(node, {}).values()):
+    for fn in list(table.get(node, {}).values()):
         out = fn(np.array(g) if type(g) is float else g)
         if out is None:
             continue

@@ -178,7 +178,7 @@ def _record(fn, args, kwargs):
                              "call opt.step() outside the jitted function")
     if mode.anomaly:
         tape.problems.append("detect_anomaly() was entered inside fn")
-    if hooks.registered and any(e[0] == "op" and e[2] in hooks.registered for e in tape.events):
+    if hooks.registered and any(e[0] == "op" and e[2] in hooks.table for e in tape.events):
         tape.problems.append("a hook was registered inside fn")
     if tape.problems:
         raise RuntimeError("jit: cannot replay this function: " + "; ".join(tape.problems))
@@ -329,7 +329,7 @@ class _Program:
         for v, kind, shape, dtype in self.externals:
             if type(v._data) is not kind or np.shape(v._data) != shape or v.dtype != dtype:
                 return False
-            if hooks.registered and v in hooks.registered:
+            if hooks.registered and v in hooks.table:
                 return False
         return True
 
