@@ -66,15 +66,19 @@ def build(ctx: Context, s: Section) -> None:
     axes[0].legend(fontsize=8)
     s.add(ctx.figure(fig, "Dead fraction per epoch, measured on all training examples."))
 
-    # the too-high run once more, every step recorded (same init, batches and updates)
+    # the too-high run once more, every step recorded (same init, batches and updates); quick
+    # mode records its first epoch only
     rec = viz.Recorder(make_model(0))
-    sgd_epochs(rec.model, X, y, runs[HIGH].lr, 3, momentum=0.9, batch_size=64, monitor=rec)
+    recorded = 1 if ctx.quick else 3
+    sgd_epochs(rec.model, X, y, runs[HIGH].lr, recorded, momentum=0.9, batch_size=64,
+               monitor=rec)
     rec.close()
     on_batch = rec.series("3 relu #0", "dead")
     s.attach("explore_dead_relu.html",
              viz.explore(rec, title=f"ReLU net at lr {runs[HIGH].lr:g}, step by step").html,
              title="Units dying, step by step",
-             text=f"The run at lr {runs[HIGH].lr:g}, every SGD step recorded: move the slider or "
+             text=f"The run at lr {runs[HIGH].lr:g}, every SGD step of its first {recorded} "
+                  f"epoch(s) recorded: move the slider or "
                   f"press play to watch the gradient reaching each layer and the units of ReLU "
                   f"'3' dying (dead on each step's batch of 64: {on_batch[0]:.0%} at the first "
                   f"step, {on_batch[-1]:.0%} at the last). Click a node for its numbers.",

@@ -29,7 +29,10 @@ INTRO = (
 def build(ctx: Context, s: Section) -> None:
     import viz
 
-    r = compare_schemes(n_examples=200 if ctx.quick else 1000)
+    width = 250 if ctx.quick else 500  # quick: layers of 250 units (a quarter of the work)
+    r = compare_schemes(n_examples=200 if ctx.quick else 1000, width=width)
+    if ctx.quick:
+        s.add(f"<p>Quick mode: layers of {width} units, {len(r.inputs)} examples.</p>")
     std = {name: r.std(name) for name in r.stats}
     s.add("<h3>Activation std per layer</h3>" + table(
         ["scheme"] + [f"L{i}" for i in range(1, 11)],
@@ -82,7 +85,7 @@ def build(ctx: Context, s: Section) -> None:
     s.add(ctx.figure(fig, "The same, one line per scheme (log scale)."))
 
     # the weights' gradients collapse with the activations (std 0.01 against Xavier)
-    grad_norms = weight_grad_norms(r.inputs[:200])
+    grad_norms = weight_grad_norms(r.inputs[:200], width=width)
     small_g = np.array(grad_norms["tanh, std 0.01"])
     xav_g = np.array(grad_norms["tanh, Xavier"])
     s.check("std 0.01: the weights' gradients collapse too (every layer's below 1e-4 of "
@@ -107,7 +110,7 @@ def build(ctx: Context, s: Section) -> None:
                     "nearly 0."))
 
     # the two tanh nets over training time: one explorer each (pages beside index.html)
-    steps = 5 if ctx.quick else 20
+    steps = 3 if ctx.quick else 20
     X64 = r.inputs[:64]
     y64 = np.random.default_rng(2).integers(0, 10, len(X64))
     recs = {}
@@ -115,20 +118,21 @@ def build(ctx: Context, s: Section) -> None:
         make = SCHEMES[scheme][1]
         layers: list[nn.Module] = []
         for i in range(10):
-            layers += [nn.Linear(X64.shape[1] if i == 0 else 500, 500, init=make, rng=i),
+            layers += [nn.Linear(X64.shape[1] if i == 0 else width, width, init=make, rng=i),
                        nn.Tanh()]
         rec = recs[scheme] = viz.Recorder(nn.Sequential(*layers,
-                                                        nn.Linear(500, 10, init=make, rng=10)))
+                                                        nn.Linear(width, 10, init=make,
+                                                                  rng=10)))
         sgd_epochs(rec.model, X64, y64, 0.01, steps, batch_size=64, monitor=rec)
         rec.close()
     scale = _common_range(recs.values())  # one colour scale: the two pages compare
     first_grad = {k: rec.series("1 tanh #0", "grad_norm") for k, rec in recs.items()}
     for (scheme, rec), name in zip(recs.items(), ("explore_init_std001.html",
                                                   "explore_init_xavier.html"), strict=True):
-        s.attach(name, viz.explore(rec, title=f"10 x 500 {scheme}, step by step",
+        s.attach(name, viz.explore(rec, title=f"10 x {width} {scheme}, step by step",
                                    grad_range=scale).html,
                  title=f"{scheme}: the gradients over {steps} SGD steps",
-                 text=f"Ten tanh layers of 500 units ({scheme}), one batch of 64, every step "
+                 text=f"Ten tanh layers of {width} units ({scheme}), one batch of 64, every step "
                       f"recorded; both pages share one colour scale. The heat map on the right "
                       f"shows each op's gradient at each step; the first tanh layer's gradient "
                       f"norm is {fmt(first_grad[scheme][0])} at the first step and "
