@@ -29,8 +29,9 @@ def plot(curves, zig, path):
 
     fig = Figure(figsize=(11, 4))
     ax1, ax2 = fig.subplots(1, 2)
-    for name, (xs, grad) in curves.items():
-        ax1.plot(xs, grad, label=name)
+    for (name, (xs, grad)), dash in zip(curves.items(), ("-", "--", ":", "-.", (0, (5, 1, 1, 1))),
+                                        strict=False):
+        ax1.plot(xs, grad, linestyle=dash, label=name)  # relu, leaky_relu, elu: all 1 at x > 0
     for x in (-10, 0, 10):
         ax1.axvline(x, color="grey", lw=0.5, ls=":")
     ax1.set_title("local gradient f'(x)")

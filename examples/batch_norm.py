@@ -20,7 +20,7 @@ Run:  python examples/batch_norm.py [--quick] [--out DIR]
 import argparse
 import os
 
-from tinygrad_lite.experiments.batch_norm import bad_init, batch_dependence, lr_sweep
+from tinygrad_lite.experiments.batch_norm import TRAINS, bad_init, batch_dependence, lr_sweep
 from tinygrad_lite.experiments.common import digits_split, one_blas_thread
 
 
@@ -30,13 +30,16 @@ def plot(curves, sweep, lrs, path):
 
     fig = Figure(figsize=(10, 3.6))
     ax1, ax2 = fig.subplots(1, 2)
-    for name, losses in curves.items():
-        ax1.plot(losses, label=name)
+    for (name, losses), dash in zip(curves.items(), ("-", "--"), strict=True):
+        ax1.plot(losses, linestyle=dash, label=name)
     ax1.set_title("W ~ N(0, 0.01^2): training loss")
     ax1.set_xlabel("step")
     ax1.legend(fontsize=8)
-    for name, accs in sweep.items():
-        ax2.semilogx(lrs, accs, "o-", label=name)
+    for (name, accs), (marker, dash, size) in zip(sweep.items(), (("o", "-", 9), ("s", "--", 5)),
+                                                  strict=True):
+        ax2.semilogx(lrs, accs, marker=marker, linestyle=dash, markersize=size,
+                     markerfacecolor="none", label=name)  # open markers: both show where equal
+    ax2.axhline(TRAINS, color="grey", linestyle=":", label=f"trains (>= {TRAINS:.0%})")
     ax2.set_title("Xavier init: validation accuracy after training")
     ax2.set_xlabel("learning rate")
     ax2.set_ylim(0, 1)

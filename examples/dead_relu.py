@@ -25,12 +25,20 @@ def plot(runs, path):
 
     fig = Figure(figsize=(10, 3.6))
     axes = fig.subplots(1, 2, sharey=True)
-    for (name, run), color in zip(runs.items(), ("tab:green", "tab:orange", "tab:red"),
-                                  strict=True):
-        for ax, (layer, series) in zip(axes, run.history.dead.items(), strict=True):
-            ax.plot(run.history.epochs, series, "o-", color=color, label=name)
-            ax.set_title(f"ReLU module {layer!r}: fraction of dead units")
-            ax.set_xlabel("epoch (0 = at init)")
+    # its own colour, marker and dash per run; open markers, largest first, so a line drawn
+    # over another still shows
+    styles = [("tab:green", "o", "-", 9), ("tab:orange", "s", "--", 6), ("tab:red", "^", ":", 4)]
+    for (name, run), (color, marker, dash, size) in zip(runs.items(), styles, strict=True):
+        for ax, series in zip(axes, run.history.dead.values(), strict=True):
+            ax.plot(run.history.epochs, series, marker=marker, linestyle=dash, markersize=size,
+                    markerfacecolor="none", color=color, label=name)
+    for ax, layer in zip(axes, next(iter(runs.values())).history.dead, strict=True):
+        ax.set_title(f"ReLU module {layer!r}: fraction of dead units")
+        ax.set_xlabel("epoch (0 = at init)")
+        never = [name for name, run in runs.items() if max(run.history.dead[layer]) == 0]
+        if len(never) > 1:  # their lines lie on top of each other at 0
+            ax.text(0.03, 0.6, "no unit died (lines on top of each other):\n" + "\n".join(never),
+                    transform=ax.transAxes, fontsize=8)
     axes[0].set_ylim(-0.05, 1.05)
     axes[0].legend(fontsize=8)
     fig.tight_layout()
