@@ -112,7 +112,7 @@ class _Jitted:
         self.records: dict[tuple, Any] = {}  # key -> a _Tape (first call) or a _Program
         self.calls = 0
         self._lock = threading.Lock()  # one replay at a time: they share the contexts
-        functools.update_wrapper(self, fn)
+        functools.update_wrapper(self, fn, updated=())
 
     def __repr__(self):
         name = getattr(self.fn, "__qualname__", self.fn)
@@ -124,7 +124,7 @@ class _Jitted:
         key = (_generation[0], mode.grad_enabled, _key(args), _key(tuple(sorted(kwargs.items()))))
         with self._lock:
             record = self.records.get(key)
-            if isinstance(record, _Program) and record.runnable():
+            if isinstance(record, _Program) and record.runnable(args, kwargs):
                 self.calls += 1
                 if self.verify and self.calls % self.verify == 0:
                     result, tape = _record(self.fn, args, kwargs)
@@ -198,7 +198,7 @@ def _signature(tape, args, kwargs) -> list:
             sig.append(("backward", made.get(id(event[1]))))
             continue
         _, ctx, out = event
-        inputs = []
+        inputs: list[tuple] = []
         for p in ctx.parents:
             if id(p) in made:
                 inputs.append(("out", made[id(p)]))
@@ -206,19 +206,47 @@ def _signature(tape, args, kwargs) -> list:
                 inputs.append(("arg", index[id(p)]))
             elif type(p._data) is np.ndarray and id(p._data) in index:
                 inputs.append(("arg data", index[id(p._data)]))
-            else:
-                inputs.append(("leaf", p))
-        kw = {k: ("arg", index[id(v)]) if isinstance(v, np.ndarray) and id(v) in index else v
-              for k, v in ctx.kwargs.items()}
+            else:  # a leaf: from outside fn, a constant, or an argument converted
+                converted = None if p.requires_grad else _converted_arg(p._data, args, kwargs)
+                inputs.append(("leaf", p, converted))
+        kw = {k: _kwarg_sig(v, index, args, kwargs) for k, v in ctx.kwargs.items()}
         sig.append(("op", type(ctx), tuple(inputs), kw))
         made[id(out)] = n
     return sig
 
 
-def _compare(first: list, second: list, what: str) -> set:
-    """Raise unless two signatures stand for the same computation; return the ids of the
-    Values from outside fn (the same object in both runs)."""
+def _converted_arg(data, args, kwargs):
+    """The position of the array argument that ``data`` was converted from when it became a
+    constant (an int or bool array becomes float64, a 0-d float64 array a Python float), or
+    None. Judged by value: the two recorded calls must both agree."""
+    for i, x in enumerate(_flat_args(args, kwargs)):
+        if isinstance(x, np.ndarray) and (x.dtype.kind in "iub" or x.ndim == 0):
+            converted = interop.storage(x, copy=False)
+            if type(converted) is type(data) and _equal(converted, data):
+                return i
+    return None
+
+
+def _kwarg_sig(v, index, args, kwargs):
+    """How a keyword argument of an op stands in a signature: ("arg", i) for an argument of
+    fn, ("arg as", i, dtype) for one converted to another dtype, else the value itself."""
+    if not isinstance(v, np.ndarray):
+        return v
+    if id(v) in index:
+        return ("arg", index[id(v)])
+    for i, x in enumerate(_flat_args(args, kwargs)):
+        if (isinstance(x, np.ndarray) and x.dtype != v.dtype and x.shape == v.shape
+                and np.array_equal(x, v)):
+            return ("arg as", i, v.dtype)
+    return v
+
+
+def _compare(first: list, second: list, what: str) -> tuple[set, dict]:
+    """Raise unless two signatures stand for the same computation. Return the ids of the
+    Values from outside fn (the same object in both runs), and {id: position} for the
+    constants that both runs made from the same int, bool or 0-d argument."""
     outside: set[int] = set()
+    converted: dict[int, int] = {}
     for n, (a, b) in enumerate(zip(first, second, strict=False)):
         if a[:2] != b[:2]:
             raise RuntimeError(
@@ -231,6 +259,8 @@ def _compare(first: list, second: list, what: str) -> set:
         for i, (ia, ib) in enumerate(zip(a[2], b[2], strict=True)):
             if ia[0] == "leaf" and ib[0] == "leaf" and ia[1] is ib[1]:
                 outside.add(id(ib[1]))
+            elif ia[0] == "leaf" and ib[0] == "leaf" and ia[2] is not None and ia[2] == ib[2]:
+                converted[id(ib[1])] = ib[2]
             elif ia[0] == "leaf" and ib[0] == "leaf" and ib[1].requires_grad:
                 raise RuntimeError(
                     f"jit: input {i} of {name} (step {n}) is a Value that requires grad "
@@ -260,7 +290,7 @@ def _compare(first: list, second: list, what: str) -> set:
             f"jit: {what} ran {len(second)} steps where the record has {len(first)} (the first "
             f"extra one: {_step_name(longer[min(len(first), len(second))])}); fn's control "
             f"flow depends on values, so it cannot be replayed")
-    return outside
+    return outside, converted
 
 
 class _Program:
@@ -270,7 +300,7 @@ class _Program:
 
     def __init__(self, first: _Tape, second: _Tape, result):
         self.signature = second.signature
-        outside = _compare(first.signature, second.signature, "the second call")
+        outside, converted = _compare(first.signature, second.signature, "the second call")
         self.fill: list[tuple] = []  # (slot, how, what) for the slots read before the ops
         self.steps: list[tuple] = []  # ("op", ...) and ("backward", ...), in order
         slot: dict[int, int] = {}  # id(Value of the second call) -> slot number
@@ -282,20 +312,24 @@ class _Program:
                 continue
             _, ctx, out = event
             ins = []
-            for p, (how, what) in zip(ctx.parents, sig[2], strict=True):
+            for p, (how, what, *_) in zip(ctx.parents, sig[2], strict=True):
                 if id(p) not in slot:
                     slot[id(p)] = n_slots
                     n_slots += 1
-                    if how == "leaf":
-                        how, what = ("value", p) if id(p) in outside else ("constant", p._data)
+                    if how == "leaf" and id(p) in outside:
+                        how, what = "value", p
+                    elif how == "leaf" and id(p) in converted:
+                        how, what = "arg converted", converted[id(p)]
+                    elif how == "leaf":
+                        how, what = "constant", p._data
                     self.fill.append((slot[id(p)], how, what))
                 ins.append(slot[id(p)])
             slot[id(out)] = n_slots
             n_slots += 1
             record = copy.copy(ctx)  # the record's own: the user's graph keeps its contexts
             record.parents = tuple(_stand_in(p) for p in ctx.parents)
-            kwargs_fill = {k: v[1] for k, v in sig[3].items()
-                           if isinstance(v, tuple) and v[:1] == ("arg",)}
+            kwargs_fill = {k: v[1:] for k, v in sig[3].items()
+                           if isinstance(v, tuple) and v[:1] in (("arg",), ("arg as",))}
             made[slot[id(out)]] = (record, type(ctx))
             self.steps.append(("op", record, type(ctx), tuple(ins), slot[id(out)], kwargs_fill))
         self.n_slots = n_slots
@@ -309,8 +343,14 @@ class _Program:
         targets = {k: (how, what) for k, how, what in self.fill if how in ("value", "arg")}
         nodes: list[tuple] = []
         for node in reversed(backward_order(root)):
-            k = slot[id(node)]
-            target = targets.get(k)
+            k = slot.get(id(node))
+            target = targets.get(k) if k is not None else None
+            if k is None or (target is not None and node.ctx is not None):
+                raise RuntimeError(
+                    "jit: backward() inside fn reaches ops that ran outside fn (an argument "
+                    "or a Value computed by a graph before the call); a replay cannot "
+                    "backpropagate into them. Pass a leaf (v.detach()), or do the whole "
+                    "computation inside fn")
             if node.ctx is None:
                 nodes.append((k, None, None, (), target))
                 continue
@@ -324,8 +364,12 @@ class _Program:
         """A verify call: raise unless ``tape`` ran what this record replays."""
         _compare(self.signature, tape.signature, "a verify call")
 
-    def runnable(self) -> bool:
-        """False if a Value from outside changed storage, shape or dtype, or has a hook."""
+    def runnable(self, args, kwargs) -> bool:
+        """False if a Value from outside changed storage, shape or dtype, or a Value from
+        outside or an argument has a hook: such a call runs eagerly."""
+        if hooks.registered and any(isinstance(x, Value) and x in hooks.table
+                                    for x in _flat_args(args, kwargs)):
+            return False
         for v, kind, shape, dtype in self.externals:
             if type(v._data) is not kind or np.shape(v._data) != shape or v.dtype != dtype:
                 return False
@@ -344,6 +388,8 @@ class _Program:
                 data[k] = flat[what]._data
             elif how == "arg data":
                 data[k] = flat[what]
+            elif how == "arg converted":
+                data[k] = interop.storage(flat[what], copy=False)
             else:
                 data[k] = what
         for step in self.steps:
@@ -368,8 +414,9 @@ def _forward(step, data, flat):
     _, ctx, op, ins, out, kwargs_fill = step
     inputs = [data[i] for i in ins]
     kwargs = ctx.kwargs
-    if kwargs_fill:
-        kwargs = {**kwargs, **{k: flat[j] for k, j in kwargs_fill.items()}}
+    if kwargs_fill:  # (position,) or (position, dtype to convert to)
+        kwargs = {**kwargs, **{k: flat[j[0]] if len(j) == 1 else np.asarray(flat[j[0]], j[1])
+                               for k, j in kwargs_fill.items()}}
     ctx.released = False
     if op.elementwise and all([type(x) is float for x in inputs]):
         ctx.xp = floatmath
