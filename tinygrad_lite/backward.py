@@ -28,7 +28,8 @@ _grad_lock = threading.Lock()  # one thread at a time adds to a .grad
 def backward_order(root) -> list:
     """Every Value that requires grad and that ``root`` depends on, inputs before outputs.
 
-    A depth-first walk with an explicit stack: a node is appended once all its inputs are.
+    A depth-first walk with an explicit stack: a node is appended once all its inputs are;
+    inputs are visited first to last, as a recursive walk (micrograd's) would.
     """
     order, seen, stack = [], set(), [(root, False)] if root.requires_grad else []
     while stack:
@@ -38,7 +39,7 @@ def backward_order(root) -> list:
         elif node not in seen:
             seen.add(node)
             stack.append((node, True))  # come back to it after its inputs
-            for p in node.ctx.parents if node.ctx is not None else ():
+            for p in reversed(node.ctx.parents) if node.ctx is not None else ():
                 if p.requires_grad and p not in seen:
                     stack.append((p, False))
     return order

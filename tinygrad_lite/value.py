@@ -6,7 +6,6 @@
     x.grad           # array(3.)
 
 A Value's attributes:
-
     data           an ndarray (0-d for a scalar)
     grad           None until a backward pass reaches the Value, then an array like data
     requires_grad  whether gradients flow into it
@@ -14,10 +13,9 @@ A Value's attributes:
     ctx            the op that made it (an instance of the op's Function class, holding the
                    inputs in ``ctx.parents`` and what forward saved); None for a leaf
 
-One speed-up stays on this path: a float64 scalar is kept as a Python float, and an
-elementwise op whose inputs are all Python floats runs with ``ctx.xp = floatmath`` (Python's
-math) instead of numpy, as micrograd does. ``data`` and ``grad`` turn such a float into a 0-d
-array when read, so it never shows.
+One speed-up stays: a float64 scalar is kept as a Python float, and an elementwise op whose
+inputs are all floats runs with ``ctx.xp = floatmath`` (Python's math), as micrograd does;
+``data`` and ``grad`` give a 0-d array when read, so it never shows.
 """
 from __future__ import annotations
 
