@@ -331,8 +331,20 @@ class _Program:
             kwargs_fill = {k: v[1:] for k, v in sig[3].items()
                            if isinstance(v, tuple) and v[:1] in (("arg",), ("arg as",))}
             made[slot[id(out)]] = (record, type(ctx))
-            self.steps.append(("op", record, type(ctx), tuple(ins), slot[id(out)], kwargs_fill))
+            op = type(ctx)
+            on_floats = op.elementwise and all(type(p._data) is float for p in ctx.parents)
+            self.steps.append(("op", record, op, tuple(ins), slot[id(out)], kwargs_fill,
+                               floatmath if on_floats else np, not op.elementwise))
         self.n_slots = n_slots
+        # consecutive ops run as one batch: ("ops", [op step, ...]) or ("backward", ...)
+        self.segments: list[tuple] = []
+        for step in self.steps:
+            if step[0] == "op" and self.segments and self.segments[-1][0] == "ops":
+                self.segments[-1][1].append(step[1:])
+            elif step[0] == "op":
+                self.segments.append(("ops", [step[1:]]))
+            else:
+                self.segments.append(step)
         self.result = _template(result, slot)
         self.externals = [(v, type(v._data), np.shape(v._data), v.dtype)
                           for _, how, v in self.fill if how == "value"]
@@ -355,7 +367,7 @@ class _Program:
                 nodes.append((k, None, None, (), target))
                 continue
             record, op = made[k]
-            inputs = tuple((i, slot[id(p)], record.parents[i])
+            inputs = tuple((i, slot[id(p)], record.parents[i], type(p._data) is float)
                            for i, p in enumerate(node.ctx.parents) if p.requires_grad)
             nodes.append((k, record, op, inputs, target))
         return (slot[id(root)], _stand_in(root), nodes)
@@ -392,11 +404,11 @@ class _Program:
                 data[k] = interop.storage(flat[what], copy=False)
             else:
                 data[k] = what
-        for step in self.steps:
-            if step[0] == "op":
-                _forward(step, data, flat)
+        for segment in self.segments:
+            if segment[0] == "ops":
+                _forward(segment[1], data, flat)
             else:
-                _backward(step, data, flat)
+                _backward(segment, data, flat)
         return _build(self.result, data)
 
 
@@ -409,25 +421,30 @@ def _stand_in(v) -> Value:
     return s
 
 
-def _forward(step, data, flat):
-    """One op, as ``apply`` runs it, writing its output's data into its slot."""
-    _, ctx, op, ins, out, kwargs_fill = step
-    inputs = [data[i] for i in ins]
-    kwargs = ctx.kwargs
-    if kwargs_fill:  # (position,) or (position, dtype to convert to)
-        kwargs = {**kwargs, **{k: flat[j[0]] if len(j) == 1 else np.asarray(flat[j[0]], j[1])
-                               for k, j in kwargs_fill.items()}}
-    ctx.released = False
-    if op.elementwise and all([type(x) is float for x in inputs]):
-        ctx.xp = floatmath
-    else:
-        ctx.xp = np
-        inputs = inputs if op.elementwise else interop.as_arrays(inputs, ctx.parents)
-    try:
-        result = op.forward(ctx, *inputs, **kwargs)
-    except (ArithmeticError, ValueError, TypeError, IndexError) as e:
-        result = errors.forward_failed(op, ctx, inputs, kwargs, e)
-    data[out] = result if type(result) is float else interop.storage(result, copy=False)
+def _forward(steps, data, flat):
+    """Ops, each as ``apply`` runs it, writing each output's data into its slot."""
+    for ctx, op, ins, out, kwargs_fill, xp, arrays in steps:
+        ctx.xp = xp  # what apply chooses for these inputs' storage (the record's guards hold)
+        kwargs = ctx.kwargs
+        try:
+            if not (kwargs or arrays) and len(ins) == 2:  # most ops: a + b, a * b
+                result = op.forward(ctx, data[ins[0]], data[ins[1]])
+            elif not (kwargs or arrays) and len(ins) == 1:
+                result = op.forward(ctx, data[ins[0]])
+            else:
+                inputs = [data[i] for i in ins]
+                if kwargs_fill:  # (position,) or (position, dtype to convert to)
+                    kwargs = {**kwargs, **{k: flat[j[0]] if len(j) == 1 else np.asarray(
+                        flat[j[0]], j[1]) for k, j in kwargs_fill.items()}}
+                if arrays:
+                    inputs = interop.as_arrays(inputs, ctx.parents)
+                result = op.forward(ctx, *inputs, **kwargs)
+        except (ArithmeticError, ValueError, TypeError, IndexError) as e:
+            inputs = [data[i] for i in ins]
+            if arrays:
+                inputs = interop.as_arrays(inputs, ctx.parents)
+            result = errors.forward_failed(op, ctx, inputs, kwargs, e)
+        data[out] = result if type(result) is float else interop.storage(result, copy=False)
 
 
 def _backward(step, data, flat):
@@ -450,8 +467,10 @@ def _backward(step, data, flat):
             grads = errors.backward_failed(ctx, g, e)
         if type(grads) is not tuple:
             grads = (grads,)
-        for i, pk, p in parents:
-            pg = _fit(grads[i], p, ctx)
+        for i, pk, p, p_float in parents:
+            pg = grads[i]
+            if not (p_float and type(pg) is float):  # (_fit returns two floats as they are)
+                pg = _fit(pg, p, ctx)
             pending[pk] = pg if pending[pk] is None else pending[pk] + pg
 
 
