@@ -317,20 +317,13 @@ m("unbroadcast-keepdims-dropped", BWD, "wrong axis",
 
 # -- value.py: apply (who needs a gradient, which math, the stamp) -------------------------
 m("val-needs-reversed", VAL, "skipped gradient", "apply: needs_input_grad in reverse order",
-  "ctx.needs_input_grad = tuple(p.requires_grad for p in ctx.parents)",
-  "ctx.needs_input_grad = tuple(p.requires_grad for p in reversed(ctx.parents))")
+  "p.requires_grad for p in ctx.parents", "p.requires_grad for p in reversed(ctx.parents)")
 m("val-needs-first-input", VAL, "skipped gradient",
   "apply: every input needs a gradient exactly when input 0 does",
-  "ctx.needs_input_grad = tuple(p.requires_grad for p in ctx.parents)",
-  "ctx.needs_input_grad = (ctx.parents[0].requires_grad,) * len(ctx.parents)")
-m("val-xp-any-float", VAL, "wrong path",
-  "apply: floatmath chosen when any input (not every input) is a Python float",
-  "if op.elementwise and all(type(x) is float for x in inputs):",
-  "if op.elementwise and any(type(x) is float for x in inputs):")
+  "p.requires_grad for p in ctx.parents", "ctx.parents[0].requires_grad for p in ctx.parents")
 m("val-xp-not-elementwise", VAL, "wrong path",
   "apply: floatmath chosen for a non-elementwise op on Python floats",
-  "if op.elementwise and all(type(x) is float for x in inputs):",
-  "if all(type(x) is float for x in inputs):")
+  "if op.elementwise and all(", "if all(")
 m("val-requires-ignores-mode", VAL, "grad mode",
   "apply: the output requires grad under no_grad too",
   "any(ctx.needs_input_grad) and mode.grad_enabled", "any(ctx.needs_input_grad)")
@@ -369,13 +362,14 @@ m("ver-saves-data-ignored", VER, "wrong comparison",
 
 
 # -- hooks.py ------------------------------------------------------------------------------
-m("hook-float-kept-array", HOOKS, "wrong path",
-  "a hook's result for a float-stored Value stays an array on the scalar path",
-  "g = float(out) if type(node._data) is float else out", "g = out")
+m("hook-dtype-drop", HOOKS, "dtype drop",
+  "a hook's float64 result for a float32 Value is kept float64",
+  'out = np.asarray(getattr(out, "data", out), dtype=node.dtype)',
+  'out = np.asarray(getattr(out, "data", out))')
 m("hook-chain-broken", HOOKS, "dropped term",
   "each hook sees the original gradient, not the one the hook before it returned",
-  "    for fn in list(registered.get(node, {}).values()):\n        out = fn(",
-  "    g0 = g\n    for fn in list(registered.get(node, {}).values()):\n        g = g0\n"
+  "    for fn in list(table.get(node, {}).values()):\n        out = fn(",
+  "    g0 = g\n    for fn in list(table.get(node, {}).values()):\n        g = g0\n"
   "        out = fn(")
 
 
