@@ -60,7 +60,7 @@ def backward(root, grad=None, retain_graph=False):
         if hooks.registered:
             g = hooks.run(node, g)
         with _grad_lock:
-            node._grad = _own(g) if node._grad is None else node._grad + g
+            node._grad = g if node._grad is None else node._grad + g
         if ctx is None:  # a leaf
             continue
         if ctx.stamp < versions.clock:  # some data changed since this op ran
@@ -77,7 +77,7 @@ def backward(root, grad=None, retain_graph=False):
             anomaly.check_backward(ctx, node, grads)
         for p, pg in zip(ctx.parents, grads, strict=True):
             if p.requires_grad:
-                pg = _fit(pg, p, ctx)
+                pg = _fit(pg, p, ctx, g)
                 pending[p] = pending[p] + pg if p in pending else pg
         ctx.released = not retain_graph  # (a released ctx raised above)
 
@@ -90,21 +90,16 @@ def _seed(root, grad):
         raise ValueError(f"backward: grad can be implied only for a one-element output, but "
                          f"this Value has shape {root.shape}; pass grad= an array of shape "
                          f"{root.shape}")
-    g = np.asarray(getattr(grad, "data", grad), dtype=root.dtype)
+    g = np.array(getattr(grad, "data", grad), dtype=root.dtype)  # a copy: .grad keeps it
     if g.shape != root.shape:
         raise ValueError(f"backward: grad of shape {g.shape} does not match the output's "
                          f"shape {root.shape}")
     return float(g) if type(root._data) is float else g
 
 
-def _own(g):
-    """A gradient as ``.grad`` keeps it: an array of its own (an op may have passed the same
-    array to two inputs, as ``+`` does), or a Python float."""
-    return g if type(g) is float else np.array(g)
-
-
-def _fit(grad, p, ctx):
-    """Input ``p``'s gradient as ``p`` stores it: summed back to its shape, in its dtype."""
+def _fit(grad, p, ctx, g):
+    """Input ``p``'s gradient as ``p`` stores it: summed back to its shape, in its dtype, and
+    an array of its own (``g`` is the gradient of ``ctx``'s output, which its ``.grad`` keeps)."""
     if type(grad) is float and type(p._data) is float:  # the scalar path: already right
         return grad
     if grad is None:
@@ -113,7 +108,11 @@ def _fit(grad, p, ctx):
     grad = unbroadcast(np.asarray(grad), np.shape(data), ctx.op)
     if type(data) is float:
         return float(grad)
-    return grad if grad.dtype == data.dtype else grad.astype(data.dtype)
+    if grad.dtype != data.dtype:
+        return grad.astype(data.dtype)
+    # ``+`` passes g on unchanged, reshape a view of it, sum a read-only broadcast: copied, so
+    # that each Value's .grad is an array of its own that its owner may change
+    return grad.copy() if not grad.flags.writeable or np.may_share_memory(grad, g) else grad
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple, op: str = "op") -> np.ndarray:

@@ -9,11 +9,10 @@ import weakref
 
 import numpy as np
 
-__all__ = ["RemovableHandle", "register", "run", "registered", "table"]
+__all__ = ["RemovableHandle", "register", "run", "registered"]
 
-# Value -> {key: fn}; a Value's entry goes when the Value does
-table: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-registered = 0  # how many hooks were registered and not removed (backward looks only if > 0)
+# id(Value) -> (a weak reference to it, {key: fn}); the entry goes when the Value does
+registered: dict[int, tuple[weakref.ref, dict]] = {}
 _keys = itertools.count()
 
 
@@ -21,17 +20,12 @@ class RemovableHandle:
     """What ``Value.register_hook`` returns: ``handle.remove()`` unregisters the hook."""
 
     def __init__(self, value, key):
-        self._value, self._key = weakref.ref(value), key
+        self._id, self._key = id(value), key
 
     def remove(self):
-        global registered
-        value = self._value()
-        fns = table.get(value) if value is not None else None
-        if fns and self._key in fns:
-            del fns[self._key]
-            registered -= 1
-            if not fns:
-                del table[value]
+        entry = registered.get(self._id)
+        if entry is not None and entry[1].pop(self._key, None) is not None and not entry[1]:
+            del registered[self._id]
 
 
 def register(value, fn) -> RemovableHandle:
@@ -40,16 +34,25 @@ def register(value, fn) -> RemovableHandle:
     if not value.requires_grad:
         raise RuntimeError("register_hook: this Value does not require grad, so no gradient "
                            "will ever reach it")
-    global registered
     key = next(_keys)
-    table.setdefault(value, {})[key] = fn
-    registered += 1
+    entry = registered.get(id(value))
+    if entry is None:
+        i = id(value)
+        entry = registered[i] = (weakref.ref(value, lambda _: registered.pop(i, None)), {})
+    entry[1][key] = fn
     return RemovableHandle(value, key)
+
+
+def has_hooks(value) -> bool:
+    entry = registered.get(id(value))
+    return entry is not None and entry[0]() is value
 
 
 def run(node, g):
     """Call ``node``'s hooks on its complete gradient ``g``; a returned array replaces it."""
-    for fn in list(table.get(node, {}).values()):
+    if not has_hooks(node):
+        return g
+    for fn in list(registered[id(node)][1].values()):
         out = fn(np.array(g) if type(g) is float else g)
         if out is None:
             continue

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 
 from . import errors, hooks, interop, versions
-from .backward import _fit, _grad_lock, _own, _seed, backward_order
+from .backward import _fit, _grad_lock, _seed, backward_order
 from .floatmath import floatmath
 from .grad_mode import mode
 from .value import Value
@@ -178,7 +178,7 @@ def _record(fn, args, kwargs):
                              "call opt.step() outside the jitted function")
     if mode.anomaly:
         tape.problems.append("detect_anomaly() was entered inside fn")
-    if hooks.registered and any(e[0] == "op" and e[2] in hooks.table for e in tape.events):
+    if hooks.registered and any(e[0] == "op" and hooks.has_hooks(e[2]) for e in tape.events):
         tape.problems.append("a hook was registered inside fn")
     if tape.problems:
         raise RuntimeError("jit: cannot replay this function: " + "; ".join(tape.problems))
@@ -379,13 +379,13 @@ class _Program:
     def runnable(self, args, kwargs) -> bool:
         """False if a Value from outside changed storage, shape or dtype, or a Value from
         outside or an argument has a hook: such a call runs eagerly."""
-        if hooks.registered and any(isinstance(x, Value) and x in hooks.table
+        if hooks.registered and any(isinstance(x, Value) and hooks.has_hooks(x)
                                     for x in _flat_args(args, kwargs)):
             return False
         for v, kind, shape, dtype in self.externals:
             if type(v._data) is not kind or np.shape(v._data) != shape or v.dtype != dtype:
                 return False
-            if hooks.registered and v in hooks.table:
+            if hooks.registered and hooks.has_hooks(v):
                 return False
         return True
 
@@ -458,7 +458,7 @@ def _backward(step, data, flat):
         if target is not None:  # a parameter or an argument: its .grad is the user's
             v = target[1] if target[0] == "value" else flat[target[1]]
             with _grad_lock:
-                v._grad = _own(g) if v._grad is None else v._grad + g
+                v._grad = g if v._grad is None else v._grad + g
         if ctx is None:
             continue
         try:
@@ -470,7 +470,7 @@ def _backward(step, data, flat):
         for i, pk, p, p_float in parents:
             pg = grads[i]
             if not (p_float and type(pg) is float):  # (_fit returns two floats as they are)
-                pg = _fit(pg, p, ctx)
+                pg = _fit(pg, p, ctx, g)
             pending[pk] = pg if pending[pk] is None else pending[pk] + pg
 
 

@@ -19,8 +19,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import replay
-from ..value import Value
 from ..files import atomic_write
+from ..value import Value
 
 __all__ = ["Module", "Sequential", "StateDictError", "RemovableHandle"]
 
