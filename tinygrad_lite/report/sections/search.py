@@ -29,7 +29,7 @@ def build(ctx: Context, s: Section) -> None:
     import viz
 
     digits_split()  # loaded before any worker process starts, which then inherits it
-    executor = "serial" if ctx.quick else None
+    executor = None  # worker processes in both modes: serial was the slowest part of --quick
     versus = random_vs_grid(executor=executor, workers=2)
     rnd, grd = versus.random, versus.grid
     s.check("With 9 trials, random search tries 9 values of the hyperparameter that matters; "
