@@ -8,7 +8,7 @@ Ids read ``area-what``; ``kind`` groups them.
 
 Written against the plain eager engine (585ea14): ``value.py`` (``apply``: which inputs need a
 gradient, floatmath or numpy, the data-change stamp), ``backward.py`` (``backward_order``, one
-loop with a pending-gradient dict, ``_seed``, ``_own``, ``_fit``, ``unbroadcast``, the lock
+loop with a pending-gradient dict, ``_seed``, ``_fit``, ``unbroadcast``, the lock
 around ``.grad``), ``versions.py``, ``hooks.py``, ``interop.py`` (constants), ``function.py``
 (``local_grad``, ``input_grads`` for drawings) and ``gradient_check.py`` (the checker the
 tests trust), beside every op's ``backward`` in ``ops/``. The catalogue for the engine before
@@ -261,10 +261,18 @@ m("bwd-pending-overwrite", BWD, "overwrite",
   "pending[p] = pending[p] + pg if p in pending else pg", "pending[p] = pg")
 m("bwd-grad-overwrite", BWD, "overwrite",
   ".grad overwritten, not accumulated, across backward calls",
-  "node._grad = _own(g) if node._grad is None else node._grad + g", "node._grad = _own(g)")
-m("bwd-own-no-copy", BWD, "aliasing",
-  "_own keeps the array it is given: two Values' .grad (+ passes g to both) are one array",
-  "return g if type(g) is float else np.array(g)", "return g if type(g) is float else g")
+  "node._grad = g if node._grad is None else node._grad + g", "node._grad = g")
+m("bwd-fit-shared-not-copied", BWD, "aliasing",
+  "_fit keeps an array that shares memory with the node's gradient: + passes g on, so two "
+  "Values' .grad are one array",
+  "not grad.flags.writeable or np.may_share_memory(grad, g)", "not grad.flags.writeable")
+m("bwd-fit-read-only-kept", BWD, "aliasing",
+  "_fit keeps a read-only broadcast as the input's .grad (sum's backward)",
+  "not grad.flags.writeable or np.may_share_memory(grad, g)", "np.may_share_memory(grad, g)")
+m("bwd-seed-not-copied", BWD, "aliasing",
+  "the grad passed to backward() becomes the output's .grad as it is (the caller's array)",
+  'g = np.array(getattr(grad, "data", grad), dtype=root.dtype)',
+  'g = np.asarray(getattr(grad, "data", grad), dtype=root.dtype)')
 m("bwd-grad-lock-removed", BWD, "race",
   "the lock around .grad's read-add-write removed (threads sharing a leaf lose updates)",
   "        with _grad_lock:\n", "        if True:\n")
@@ -289,7 +297,8 @@ m("bwd-fit-float-early", BWD, "wrong axis",
   "_fit returns at once for a float-stored input: a broadcast gradient is not summed back",
   "if type(grad) is float and type(p._data) is float:", "if type(p._data) is float:")
 m("bwd-fit-dtype-drop", BWD, "dtype drop", "_fit keeps the gradient's dtype, not the input's",
-  "return grad if grad.dtype == data.dtype else grad.astype(data.dtype)", "return grad")
+  "if grad.dtype != data.dtype:\n        return grad.astype(data.dtype)",
+  "if False:\n        return grad.astype(data.dtype)")
 m("bwd-seed-dtype", BWD, "dtype drop", "the seed of a one-element float32 output is float64",
   "np.ones(root.shape, root.dtype)", "np.ones(root.shape)")
 m("bwd-seed-grad-ignored", BWD, "wrong seed",
@@ -297,8 +306,8 @@ m("bwd-seed-grad-ignored", BWD, "wrong seed",
   "if grad is None and np.size(root._data) == 1:", "if np.size(root._data) == 1:")
 m("bwd-seed-grad-dtype", BWD, "dtype drop",
   "a grad passed to backward() keeps its own dtype, not the output's",
-  'g = np.asarray(getattr(grad, "data", grad), dtype=root.dtype)',
-  'g = np.asarray(getattr(grad, "data", grad))')
+  'g = np.array(getattr(grad, "data", grad), dtype=root.dtype)',
+  'g = np.array(getattr(grad, "data", grad))')
 m("unbroadcast-axis", BWD, "wrong axis", "unbroadcast sums axis i, not extra + i",
   "extra + i for i, n in enumerate(shape)", "i for i, n in enumerate(shape)")
 m("unbroadcast-leading-only", BWD, "wrong axis",
@@ -368,8 +377,8 @@ m("hook-dtype-drop", HOOKS, "dtype drop",
   'out = np.asarray(getattr(out, "data", out))')
 m("hook-chain-broken", HOOKS, "dropped term",
   "each hook sees the original gradient, not the one the hook before it returned",
-  "    for fn in list(table.get(node, {}).values()):\n        out = fn(",
-  "    g0 = g\n    for fn in list(table.get(node, {}).values()):\n        g = g0\n"
+  "    for fn in list(registered[id(node)][1].values()):\n        out = fn(",
+  "    g0 = g\n    for fn in list(registered[id(node)][1].values()):\n        g = g0\n"
   "        out = fn(")
 
 
