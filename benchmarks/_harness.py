@@ -14,7 +14,12 @@ Protocol (``compare``):
   collector stays on during a timing (unlike ``timeit``): its cost is part of what users pay;
 * per case: median, min and max over rounds of the time per call; the ratio against the
   baseline is the median over rounds of (case / baseline) within the same round, so slow
-  drift of a shared machine cancels out.
+  drift of a shared machine cancels out;
+* with ``gc_raised`` (the default), every case is also timed in every round with the
+  collector's first threshold raised to ``GC_RAISED`` (``gc.set_threshold(100_000)``, restored
+  after each timing), right before or after its default timing (the order alternates), and
+  paired with the baseline timed the same way: ``Row.ratio_gc``. So no ratio is only a story
+  about CPython's garbage collector.
 
 Memory is measured in a fresh process per system (``run_child``): peak resident set size
 (VmHWM, reset after imports through /proc/self/clear_refs where Linux allows it) minus the
@@ -73,6 +78,26 @@ import time  # noqa: E402
 from dataclasses import asdict, dataclass, field  # noqa: E402
 
 MiB = 1024 * 1024
+GC_RAISED = 100_000  # the collector's first threshold for the "GC raised" figures (default 700)
+
+
+class gc_threshold:
+    """Within the block, the collector's first threshold is ``first`` (None: unchanged)."""
+
+    def __init__(self, first):
+        self.first = first
+        self.old = None
+
+    def __enter__(self):
+        if self.first is not None:
+            self.old = gc.get_threshold()
+            gc.set_threshold(self.first, *self.old[1:])
+        return self
+
+    def __exit__(self, *exc):
+        if self.old is not None:
+            gc.set_threshold(*self.old)
+        return False
 
 
 # -- optional peers ----------------------------------------------------------------------------
@@ -116,18 +141,35 @@ class Row:
     number: int = 0
     note: str = ""
     extra: dict = field(default_factory=dict)
+    median_gc: float | None = None  # the same with gc.set_threshold(GC_RAISED) for every case
+    ratio_gc: float | None = None
 
 
 @dataclass
 class Target:
-    """A performance target of the issue, and whether this run meets it."""
+    """A performance target of the issue, and whether this run meets it: eager (``measured``)
+    and, where the issue sets one, ``jit``; each also with the collector's first threshold
+    raised for every system (``gc``, ``jit_gc``: reported beside, the limits judge the
+    default collector)."""
 
     workload: str
     text: str
     measured: float | None
     limit: float | None
-    met: bool | None  # None: not measurable in this run (a peer is missing)
+    met: bool | None  # None: not measurable in this run (a peer is missing), or no limit
     note: str = ""
+    gc: float | None = None
+    jit: float | None = None
+    jit_limit: float | None = None
+    jit_met: bool | None = None
+    jit_gc: float | None = None
+
+
+def target(workload, text, eager, limit, note="", gc=None, jit=None, jit_limit=None,
+           jit_gc=None):
+    """A Target judged against its limits (eager, and jit where given)."""
+    return Target(workload, text, eager, limit, ratio_ok(eager, limit), note, gc, jit, jit_limit,
+                  ratio_ok(jit, jit_limit), jit_gc)
 
 
 def ratio_ok(measured, limit):
@@ -144,8 +186,13 @@ def _now():
     return time.process_time() if CLOCK == "cpu" else time.perf_counter()
 
 
-def _time_once(fn, number, gc_times=None):
+def _time_once(fn, number, gc_times=None, threshold=None):
     gc.collect()
+    with gc_threshold(threshold):
+        return _time_calls(fn, number, gc_times)
+
+
+def _time_calls(fn, number, gc_times):
     now = _now
     if gc_times is not None:
         with GCTimer() as gct:
@@ -172,12 +219,14 @@ def _calibrate(fn, min_time):
 
 
 def compare(workload, cases, baseline=None, rounds=7, min_time=0.2, warmup=1, unit="s",
-            per=1, progress=True, gc_share=False):
+            per=1, progress=True, gc_share=False, gc_raised=True):
     """Time every case in alternating rounds; return one Row per case.
 
     cases: dict name -> zero-argument callable (one run). baseline: the name to divide by.
     per: divide each time by this (e.g. the number of ops, for a time per op).
     gc_share: also measure the time spent in the cyclic garbage collector (noted per row).
+    gc_raised: also time every case with the collector's first threshold at GC_RAISED, in the
+    same rounds (Row.median_gc, Row.ratio_gc; the times in extra["times_gc"]).
     """
     names = list(cases)
     for name in names:
@@ -185,6 +234,7 @@ def compare(workload, cases, baseline=None, rounds=7, min_time=0.2, warmup=1, un
             cases[name]()
     number = {name: _calibrate(cases[name], min_time) for name in names}
     times = {name: [] for name in names}
+    times_gc = {name: [] for name in names}
     gc_times = {name: [] if gc_share else None for name in names}
     for r in range(rounds):
         k = r % len(names)
@@ -192,7 +242,11 @@ def compare(workload, cases, baseline=None, rounds=7, min_time=0.2, warmup=1, un
         if r % 2:
             order.reverse()
         for name in order:
+            if gc_raised and r % 2:  # raised first in odd rounds, second in even ones
+                times_gc[name].append(_time_once(cases[name], number[name], None, GC_RAISED) / per)
             times[name].append(_time_once(cases[name], number[name], gc_times[name]) / per)
+            if gc_raised and not r % 2:
+                times_gc[name].append(_time_once(cases[name], number[name], None, GC_RAISED) / per)
         if progress:
             _progress(workload, r + 1, rounds)
     rows = []
@@ -203,6 +257,13 @@ def compare(workload, cases, baseline=None, rounds=7, min_time=0.2, warmup=1, un
             ratio = statistics.median(t / b for t, b in zip(ts, times[baseline], strict=True))
         row = Row(workload, name, statistics.median(ts), min(ts), max(ts), ratio,
                   baseline, unit, rounds, number[name], extra={"times": ts})
+        if gc_raised:
+            tg = times_gc[name]
+            row.extra["times_gc"] = tg
+            row.median_gc = statistics.median(tg)
+            if baseline is not None and baseline in times:
+                row.ratio_gc = statistics.median(
+                    t / b for t, b in zip(tg, times_gc[baseline], strict=True))
         if gc_share:
             share = statistics.median(g / per / t for g, t in zip(gc_times[name], ts, strict=True))
             row.extra["gc_share"] = share
@@ -211,9 +272,10 @@ def compare(workload, cases, baseline=None, rounds=7, min_time=0.2, warmup=1, un
     return rows
 
 
-def paired_median(rows, fn):
-    """Median over rounds of fn(times of each row in that round): a paired statistic."""
-    per_round = zip(*(r.extra["times"] for r in rows), strict=True)
+def paired_median(rows, fn, key="times"):
+    """Median over rounds of fn(times of each row in that round): a paired statistic.
+    key="times_gc": the same over the timings with the collector's threshold raised."""
+    per_round = zip(*(r.extra[key] for r in rows), strict=True)
     return statistics.median(fn(*ts) for ts in per_round)
 
 
@@ -228,20 +290,29 @@ def _progress(what, i, n):
     sys.stderr.flush()
 
 
+def _paired_ratio(values, baseline_values):
+    if not baseline_values:
+        return None
+    pairs = [(v, b) for v, b in zip(values, baseline_values, strict=True)
+             if v is not None and b]
+    return statistics.median(v / b for v, b in pairs) if pairs else None
+
+
 def summarize(workload, case, values, baseline_values=None, baseline=None, unit="s", note="",
-              extra=None):
-    """A Row from values measured elsewhere (e.g. one per child process), paired by round."""
+              extra=None, values_gc=None, baseline_values_gc=None):
+    """A Row from values measured elsewhere (e.g. one per child process), paired by round;
+    values_gc: the same measured with the collector's first threshold raised."""
     vals = [v for v in values if v is not None]
     if not vals:
         return Row(workload, case, None, unit=unit, note=note, extra=extra or {})
-    ratio = None
-    if baseline_values:
-        paired = zip(values, baseline_values, strict=True)
-        pairs = [(v, b) for v, b in paired if v is not None and b]
-        if pairs:
-            ratio = statistics.median(v / b for v, b in pairs)
-    return Row(workload, case, statistics.median(vals), min(vals), max(vals), ratio, baseline,
-               unit, len(vals), 1, note, extra or {})
+    row = Row(workload, case, statistics.median(vals), min(vals), max(vals),
+              _paired_ratio(values, baseline_values), baseline, unit, len(vals), 1, note,
+              extra or {})
+    if values_gc:
+        gvals = [v for v in values_gc if v is not None]
+        row.median_gc = statistics.median(gvals) if gvals else None
+        row.ratio_gc = _paired_ratio(values_gc, baseline_values_gc)
+    return row
 
 
 class GCTimer:
@@ -371,24 +442,40 @@ def fmt_value(v, unit):
 
 def table(rows) -> str:
     """Rows as a Markdown table: median, min, max, ratio against the baseline of the run."""
-    lines = ["| workload | case | median | min | max | ratio | baseline | rounds x calls | note |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| workload | case | median | min | max | ratio | baseline | median, GC raised | "
+             "ratio, GC raised | rounds x calls | note |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        ratio = "n/a" if r.ratio is None else f"{r.ratio:.3g}x"
         lines.append(
             f"| {r.workload} | {r.case} | {fmt_value(r.median, r.unit)} | "
-            f"{fmt_value(r.min, r.unit)} | {fmt_value(r.max, r.unit)} | {ratio} | "
-            f"{r.baseline or ''} | {r.rounds} x {r.number} | {r.note} |")
+            f"{fmt_value(r.min, r.unit)} | {fmt_value(r.max, r.unit)} | {_x(r.ratio)} | "
+            f"{r.baseline or ''} | {fmt_value(r.median_gc, r.unit) if r.median_gc else ''} | "
+            f"{_x(r.ratio_gc, '')} | {r.rounds} x {r.number} | {r.note} |")
     return "\n".join(lines)
 
 
+def _x(v, missing="n/a", suffix="x"):
+    return missing if v is None else f"{v:.3g}{suffix}"
+
+
+def _met(met, limit):
+    if limit is None and met is None:
+        return ""
+    return {True: "yes", False: "**no**", None: "n/a"}[met]
+
+
 def target_table(targets) -> str:
-    lines = ["| workload | target | measured | limit | met | note |", "|---|---|---|---|---|---|"]
+    """Eager and jit side by side, each against its limit, and each with the collector's first
+    threshold raised for every system (GC raised)."""
+    lines = ["| workload | target | eager | limit | met | jit | limit | met | eager, GC raised | "
+             "jit, GC raised | note |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for t in targets:
-        met = {True: "yes", False: "**no**", None: "n/a"}[t.met]
-        m = "n/a" if t.measured is None else f"{t.measured:.3g}"
-        lim = "" if t.limit is None else f"{t.limit:.3g}"
-        lines.append(f"| {t.workload} | {t.text} | {m} | {lim} | {met} | {t.note} |")
+        has_jit = t.jit is not None or t.jit_limit is not None
+        lines.append(
+            f"| {t.workload} | {t.text} | {_x(t.measured, suffix='')} | {_x(t.limit, '', '')} | "
+            f"{_met(t.met, t.limit)} | {_x(t.jit, 'n/a' if has_jit else '', '')} | "
+            f"{_x(t.jit_limit, '', '')} | {_met(t.jit_met, t.jit_limit)} | "
+            f"{_x(t.gc, '', '')} | {_x(t.jit_gc, '', '')} | {t.note} |")
     return "\n".join(lines)
 
 

@@ -6,7 +6,9 @@ same step from the same weights (first losses checked equal): PyTorch on the CPU
 baseline), tinygrad_lite (nn.Sequential, optim.SGD) and numpy by hand in the plain style of
 CS231n's layers (im2col by fancy indexing, spatial batch norm through a transpose to (N*H*W, C),
 max pooling by reshaping into 2x2 blocks). Like the engines, the hand-written step computes no
-gradient for the input images.
+gradient for the input images. tinygrad_lite also runs with forward, loss and backward in a
+``tinygrad_lite.jit`` function (zero_grad() and opt.step() outside); its first four losses
+(two recorded calls, two replays) must equal the eager step's exactly.
 
 Run: python benchmarks/bench_cnn.py [--threads 1] [--rounds N] [--quick] [--json out.json]
 """
@@ -134,9 +136,9 @@ def numpy_case(X, y, weights):
 
 
 # -- tinygrad_lite ---------------------------------------------------------------------------
-def ours_case(X, y, weights):
+def ours_case(X, y, weights, use_jit=False):
     import tinygrad_lite.functional as F
-    from tinygrad_lite import nn, optim
+    from tinygrad_lite import jit, nn, optim
 
     w, b, W, bW = weights
     conv = nn.Conv2d(C, FILTERS, 3, padding=1)
@@ -147,10 +149,17 @@ def ours_case(X, y, weights):
     lin.weight.data, lin.bias.data = W.copy(), bW.copy()
     opt = optim.SGD(model.parameters(), lr=LR)
 
-    def step():
-        opt.zero_grad()
+    def forward_backward(X, y):
         loss = F.cross_entropy(model(X), y)
         loss.backward()
+        return loss
+
+    if use_jit:  # forward, loss and backward recorded, then replayed; the update outside
+        forward_backward = jit(forward_backward)
+
+    def step():
+        opt.zero_grad()
+        loss = forward_backward(X, y)
         opt.step()
         return loss.item()
 
@@ -188,27 +197,36 @@ def main(argv=None):
     torch = H.import_torch()
     X, y, weights = make_problem()
     makers = {"numpy by hand": lambda: numpy_case(X, y, weights),
-              "tinygrad_lite": lambda: ours_case(X, y, weights)}
+              "tinygrad_lite": lambda: ours_case(X, y, weights),
+              "tinygrad_lite jit": lambda: ours_case(X, y, weights, use_jit=True)}
     if torch:
         makers = {"PyTorch": lambda: torch_case(torch, X, y, weights), **makers}
     firsts = {}
     for k, make in makers.items():
         step = make()
-        firsts[k] = [step() for _ in range(3)]  # three steps: the updates agree too
+        firsts[k] = [step() for _ in range(4)]  # four steps: the updates agree too
     ref = firsts["numpy by hand"]
     for k, losses in firsts.items():
         if not np.allclose(losses, ref, rtol=1e-4):
             raise AssertionError(f"cnn: {k} computes losses {losses}, numpy by hand {ref}")
+    # two recorded calls, then a replay: the jit's losses equal eager's exactly
+    if firsts["tinygrad_lite jit"] != firsts["tinygrad_lite"]:
+        raise AssertionError(f"cnn: jit losses {firsts['tinygrad_lite jit']} differ from "
+                             f"eager's {firsts['tinygrad_lite']}")
     cases = {k: m() for k, m in makers.items()}
     base = "PyTorch" if torch else "numpy by hand"
     rows = H.compare("(e) CNN step (64, 3, 32, 32) float32", cases, baseline=base,
                      rounds=args.rounds or (5 if args.quick else 15),
                      min_time=0.1 if args.quick else 0.3)
-    ours = H.find(rows, "tinygrad_lite")
+    ours, oj = H.find(rows, "tinygrad_lite"), H.find(rows, "tinygrad_lite jit")
     hand = H.find(rows, "numpy by hand")
-    targets = [H.Target("(e)", "CNN step / PyTorch's", ours.ratio if torch else None, 1.5,
-                        H.ratio_ok(ours.ratio if torch else None, 1.5),
-                        f"numpy by hand: {hand.ratio:.3g}x" if torch else "torch not installed")]
+    if torch:
+        targets = [H.target("(e)", "CNN step / PyTorch's", ours.ratio, 1.5,
+                            f"numpy by hand: {hand.ratio:.3g}x", ours.ratio_gc, oj.ratio, 1.2,
+                            oj.ratio_gc)]
+    else:
+        targets = [H.target("(e)", "CNN step / PyTorch's", None, 1.5, "torch not installed",
+                            jit_limit=1.2)]
     return H.finish(args, "(e) CNN step: conv 3x3x16, batch norm, ReLU, max pool, linear, "
                     "cross-entropy", rows, targets)
 

@@ -8,6 +8,11 @@ micrograd's demo notebook.
   micrograd and for tinygrad_lite with the same weights; the baseline is micrograd.
 * tensor mode: the same step on arrays, for tinygrad_lite, PyTorch (CPU) and numpy by hand;
   the baseline is PyTorch.
+* jit: tinygrad_lite's step with forward, loss and backward in a ``tinygrad_lite.jit``
+  function (recorded on its first two calls, then replayed); zero_grad() and the SGD update
+  ``p.data -= LR * p.grad`` outside it, as the jit requires. In scalar mode the input Values
+  are made once, outside, as constants (requires_grad=False). Before timing, the jit's losses
+  over several steps must equal the eager engine's exactly.
 
 Run: python benchmarks/bench_moons.py [--threads 1] [--rounds N] [--quick] [--json out.json]
 """
@@ -19,7 +24,7 @@ import random  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from tinygrad_lite import Value  # noqa: E402
+from tinygrad_lite import Value, jit  # noqa: E402
 
 ALPHA = 1e-4
 LR = 1.0
@@ -123,8 +128,44 @@ def ours_scalar_case(layers, X, y):
     return lambda: scalar_step(model, params, Value, X, y, zero_grad)
 
 
+def ours_scalar_jit_case(layers, X, y):
+    """The same step, forward + loss + backward jitted; the inputs are constants made once."""
+    model = ScalarMLP(Value, layers)
+    params = model.parameters()
+    inputs = [[Value(xi, requires_grad=False) for xi in xrow] for xrow in X]
+
+    @jit
+    def forward_backward():
+        scores = list(map(model, inputs))
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores, strict=True)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = ALPHA * sum(p * p for p in params)
+        total_loss = data_loss + reg_loss
+        total_loss.backward()
+        return total_loss
+
+    def step():
+        for p in params:
+            p.zero_grad()
+        total_loss = forward_backward()
+        for p in params:
+            p.data -= LR * p.grad
+        return float(total_loss.data)
+
+    return step
+
+
+def check_jit(name, eager, jitted, steps=5):
+    """The jit's losses over ``steps`` steps (two recorded, then replays) equal eager's exactly,
+    from the same weights: a broken replay stops the benchmark instead of looking fast."""
+    want = [eager() for _ in range(steps)]
+    got = [jitted() for _ in range(steps)]
+    if got != want:
+        raise AssertionError(f"{name}: jit losses {got} differ from eager's {want}")
+
+
 # -- tensor mode --------------------------------------------------------------------------
-def ours_tensor_case(mats, X, y):
+def ours_tensor_case(mats, X, y, use_jit=False):
     import tinygrad_lite.functional as F
 
     params = []
@@ -133,7 +174,7 @@ def ours_tensor_case(mats, X, y):
     Xv = Value(X, requires_grad=False)
     yf = y.astype(np.float64)
 
-    def step():
+    def forward_backward():
         W1, b1, W2, b2, W3, b3 = params
         h1 = F.relu(F.linear(Xv, W1, b1))  # (N, 16)
         h2 = F.relu(F.linear(h1, W2, b2))  # (N, 16)
@@ -141,9 +182,16 @@ def ours_tensor_case(mats, X, y):
         data_loss = F.relu(1.0 - yf * scores).mean()
         reg_loss = ALPHA * sum((p * p).sum() for p in params)
         total_loss = data_loss + reg_loss
+        total_loss.backward()
+        return total_loss
+
+    if use_jit:
+        forward_backward = jit(forward_backward)
+
+    def step():
         for p in params:
             p.zero_grad()
-        total_loss.backward()
+        total_loss = forward_backward()
         for p in params:
             p.data -= LR * p.grad
         return total_loss.item()
@@ -237,8 +285,12 @@ def main(argv=None):
         if not np.isclose(loss, ref, rtol=1e-9, atol=1e-12):
             raise AssertionError(f"moons: {name} computes loss {loss!r}, numpy by hand {ref!r}")
 
+    check_jit("moons scalar", ours_scalar_case(layers, X, y), ours_scalar_jit_case(layers, X, y))
+    check_jit("moons tensor", ours_tensor_case(mats, X, y), ours_tensor_case(mats, X, y, True))
+
     rows = []
-    scalar = {"tinygrad_lite scalar": ours_scalar_case(layers, X, y)}
+    scalar = {"tinygrad_lite scalar": ours_scalar_case(layers, X, y),
+              "tinygrad_lite scalar jit": ours_scalar_jit_case(layers, X, y)}
     if mg:
         scalar = {"micrograd": micrograd_case(mg, layers, X, y), **scalar}
     rounds = args.rounds or (3 if args.quick else 7)
@@ -246,6 +298,7 @@ def main(argv=None):
                       rounds=rounds, min_time=0.0, gc_share=True)
 
     tensor = {"tinygrad_lite tensor": ours_tensor_case(mats, X, y),
+              "tinygrad_lite tensor jit": ours_tensor_case(mats, X, y, use_jit=True),
               "numpy by hand": numpy_tensor_case(mats, X, y)}
     if torch:
         tensor = {"PyTorch": torch_tensor_case(torch, mats, X, y), **tensor}
@@ -253,16 +306,26 @@ def main(argv=None):
                       rounds=args.rounds or (5 if args.quick else 15),
                       min_time=0.05 if args.quick else 0.2)
 
-    sc = H.find(rows, "tinygrad_lite scalar")
-    tc = H.find(rows, "tinygrad_lite tensor")
-    targets = [
-        H.Target("(a)", "scalar mode time / micrograd's, per step", sc.ratio if mg else None,
-                 0.25, H.ratio_ok(sc.ratio if mg else None, 0.25),
-                 "" if mg else "micrograd not installed (pip install .[bench])"),
-        H.Target("(a)", "tensor mode time / PyTorch's, per step", tc.ratio if torch else None,
-                 1.0, H.ratio_ok(tc.ratio if torch else None, 1.0),
-                 "" if torch else "torch not installed (pip install .[bench])"),
-    ]
+    sc, sj = H.find(rows, "tinygrad_lite scalar"), H.find(rows, "tinygrad_lite scalar jit")
+    tc, tj = H.find(rows, "tinygrad_lite tensor"), H.find(rows, "tinygrad_lite tensor jit")
+    targets = []
+    if mg:
+        targets.append(H.target("(a)", "scalar moons step / micrograd's", sc.ratio, 0.5,
+                                f"share of time in the cyclic GC: eager "
+                                f"{sc.extra['gc_share']:.0%}, jit {sj.extra['gc_share']:.0%}",
+                                sc.ratio_gc,
+                                sj.ratio, 0.05, sj.ratio_gc))
+    else:
+        targets.append(H.target("(a)", "scalar moons step / micrograd's", None, 0.5,
+                                "micrograd not installed (pip install .[bench])", jit_limit=0.05))
+    if torch:
+        hand = H.find(rows, "numpy by hand", "(a) moons tensor")
+        targets.append(H.target("(a)", "tensor moons step / PyTorch's (reported, no limit)",
+                                tc.ratio, None, f"numpy by hand: {hand.ratio:.3g}x", tc.ratio_gc,
+                                tj.ratio, None, tj.ratio_gc))
+    else:
+        targets.append(H.target("(a)", "tensor moons step / PyTorch's", None, None,
+                                "torch not installed (pip install .[bench])"))
     return H.finish(args, "(a) micrograd's moons demo: one full-batch SGD step", rows, targets,
                     notes=["Scalar mode builds one Value per number (the graph micrograd builds); "
                            "the garbage collector stays on, as in the demo."])

@@ -3,9 +3,14 @@
     pip install -e ".[bench]"          # the peers: micrograd, torch (CPU), scikit-learn, psutil
     python benchmarks/run_all.py       # about 15 minutes on a 2-core machine
     python benchmarks/run_all.py --quick --only mlp cnn
+    python benchmarks/run_all.py --clock cpu --rounds 5 --process-rounds 2   # a loaded machine
 
 Writes RESULTS.md (tables, targets, machine) and results.json into --out (default
 benchmarks/results). Thread counts are pinned equal for every system (one by default).
+``--rounds N`` goes to the workloads timed in one process (moons, mlp, elementwise, cnn,
+recorder), ``--process-rounds N`` to those run one process per system and round (chain,
+memory); each script's own default otherwise. The load average is recorded before, after each
+workload and at the end.
 """
 import _harness as H  # first: pins the thread count before numpy is imported
 
@@ -21,6 +26,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+PROCESS_PER_ROUND = ("chain", "memory")
 WORKLOADS = {  # name -> script: issue 10's workloads (a) to (f) in its order, then the recorder
     "moons": "bench_moons.py",
     "chain": "bench_chain.py",
@@ -73,7 +79,7 @@ def machine() -> dict:
         "threads": H.THREADS,
         "tinygrad_lite_commit": _git("rev-parse", "--short", "HEAD"),
         "tinygrad_lite_dirty": bool(_git("status", "--porcelain", "--", "tinygrad_lite")),
-        "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "load_average": _loadavg(),
     }
     try:
         import psutil
@@ -105,12 +111,16 @@ def machine() -> dict:
 
 def run(name, script, args):
     """One workload in a fresh process; its payload, or an error entry."""
+    engine = _engine_state()
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "result.json")
         cmd = [sys.executable, os.path.join(HERE, script), "--threads", str(H.THREADS),
                "--json", out]
         if args.quick:
             cmd.append("--quick")
+        rounds = args.process_rounds if name in PROCESS_PER_ROUND else args.rounds
+        if rounds:
+            cmd += ["--rounds", str(rounds)]
         t0 = time.perf_counter()
         p = subprocess.run(cmd, cwd=H.ROOT, stdout=subprocess.PIPE, text=True)
         seconds = time.perf_counter() - t0
@@ -122,15 +132,33 @@ def run(name, script, args):
         with open(out) as f:
             payload = json.load(f)
     payload["seconds"] = seconds
+    payload["load_average_after"] = _loadavg()
+    payload["engine"] = engine  # the library as this workload's process found it
+    payload["command"] = " ".join(["python", f"benchmarks/{script}", "--threads",
+                                   str(H.THREADS), "--clock", H.CLOCK, *cmd[6:]])
     return payload
+
+
+def _engine_state():
+    """The commit and the uncommitted changes of tinygrad_lite/: others may commit mid-run."""
+    return {"commit": _git("log", "-1", "--format=%h", "--", "tinygrad_lite"),
+            "dirty": _git("status", "--porcelain", "--", "tinygrad_lite").splitlines()}
+
+
+def _loadavg():
+    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
 
 
 def render(results, info, command) -> str:
     lines = ["# tinygrad_lite benchmarks", "",
              f"Generated {info['date']} by `{command}`. Every system runs with "
              f"{info['threads']} thread(s); times are medians over alternating rounds, and each "
-             f"ratio is the median over rounds of (case / baseline) measured in the same round.",
-             "", "## Machine", "", "| | |", "|---|---|"]
+             f"ratio is the median over rounds of (case / baseline) measured in the same round. "
+             f"\"GC raised\": the same ratio with the garbage collector's first threshold "
+             f"raised to {H.GC_RAISED} (gc.set_threshold) for every system, timed in the same "
+             f"rounds; the limits judge the default collector. \"jit\": tinygrad_lite's step "
+             f"with forward, loss and backward in `tinygrad_lite.jit`, its losses checked equal "
+             f"to eager's before timing.", "", "## Machine", "", "| | |", "|---|---|"]
     for k, v in info.items():
         if k in ("date",):
             continue
@@ -148,7 +176,10 @@ def render(results, info, command) -> str:
         lines.append(H.table([H.Row(**row) for row in r["rows"]]))
         for n in r.get("notes", []):
             lines += ["", n]
-        lines += ["", f"({r['seconds']:.0f} s)"]
+        eng = r.get("engine") or {}
+        lines += ["", f"({r['seconds']:.0f} s; load average after: {r.get('load_average_after')}; "
+                      f"tinygrad_lite at {eng.get('commit')}, uncommitted: "
+                      f"{', '.join(eng.get('dirty') or []) or 'none'})"]
     return "\n".join(lines) + "\n"
 
 
@@ -157,12 +188,16 @@ def main(argv=None):
     p.add_argument("--only", nargs="+", choices=sorted(WORKLOADS), default=None,
                    help="run only these workloads")
     p.add_argument("--out", default=os.path.join(HERE, "results"), help="folder for the results")
+    p.add_argument("--process-rounds", type=int, default=None,
+                   help="rounds for the workloads run one process per system and round")
     args = p.parse_args(argv)
     names = args.only or list(WORKLOADS)
     info = machine()
     info["date"] = datetime.datetime.now().isoformat(timespec="seconds")
     results = [run(n, WORKLOADS[n], args) for n in names]
-    info["load_average_after"] = os.getloadavg() if hasattr(os, "getloadavg") else None
+    states = {json.dumps(r.get("engine"), sort_keys=True) for r in results}
+    info["engine_changed_during_run"] = len(states) > 1
+    info["load_average_after"] = _loadavg()
     command = "python benchmarks/run_all.py " + " ".join(a for a in (argv or sys.argv[1:]))
     os.makedirs(args.out, exist_ok=True)
     md = render(results, info, command.strip())
