@@ -367,7 +367,11 @@ class _Program:
                 nodes.append((k, None, None, (), target))
                 continue
             record, op = made[k]
-            inputs = tuple((i, slot[id(p)], record.parents[i], type(p._data) is float)
+            # for an interior input whose gradient already has its shape and dtype, _fit would
+            # change nothing but make a copy that only a .grad a user can see needs
+            inputs = tuple((i, slot[id(p)], record.parents[i], type(p._data) is float,
+                            None if slot[id(p)] in targets else
+                            (np.shape(p._data), np.result_type(p._data)))
                            for i, p in enumerate(node.ctx.parents) if p.requires_grad)
             nodes.append((k, record, op, inputs, target))
         return (slot[id(root)], _stand_in(root), nodes)
@@ -444,7 +448,11 @@ def _forward(steps, data, flat):
             if arrays:
                 inputs = interop.as_arrays(inputs, ctx.parents)
             result = errors.forward_failed(op, ctx, inputs, kwargs, e)
-        data[out] = result if type(result) is float else interop.storage(result, copy=False)
+        if type(result) is float or (type(result) is np.ndarray and result.ndim
+                                     and result.dtype.kind == "f"):
+            data[out] = result  # what interop.storage returns for these, unchanged
+        else:
+            data[out] = interop.storage(result, copy=False)
 
 
 def _backward(step, data, flat):
@@ -462,14 +470,18 @@ def _backward(step, data, flat):
         if ctx is None:
             continue
         try:
-            grads = op.backward(ctx, g if ctx.xp is floatmath else np.asarray(g))
+            grads = op.backward(ctx, g if ctx.xp is floatmath or type(g) is np.ndarray
+                                else np.asarray(g))
         except (ArithmeticError, ValueError) as e:
             grads = errors.backward_failed(ctx, g, e)
         if type(grads) is not tuple:
             grads = (grads,)
-        for i, pk, p, p_float in parents:
+        for i, pk, p, p_float, like in parents:
             pg = grads[i]
-            if not (p_float and type(pg) is float):  # (_fit returns two floats as they are)
+            if p_float and type(pg) is float:  # (_fit returns two floats as they are)
+                pass
+            elif not (like and type(pg) is np.ndarray and pg.shape == like[0]
+                      and pg.dtype == like[1]):
                 pg = _fit(pg, p, ctx, g)
             pending[pk] = pg if pending[pk] is None else pending[pk] + pg
 
