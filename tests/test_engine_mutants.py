@@ -58,6 +58,16 @@ def test_the_seed_takes_the_outputs_dtype():
     np.testing.assert_array_equal(x.grad, [4.0, 4.0, 4.0])
 
 
+def test_the_output_keeps_a_copy_of_the_grad_passed_to_backward():
+    x = Value(np.array([1.0, 2.0]))
+    y = x * 3.0
+    g = np.ones(2)
+    y.backward(g)
+    y.grad[:] = 5.0  # the output's .grad is its own array
+    np.testing.assert_array_equal(g, [1.0, 1.0])
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0])
+
+
 @pytest.mark.parametrize("data", [1.5, np.array([1.5])], ids=["float", "one-element-array"])
 def test_a_grad_passed_for_a_one_element_output_is_used(data):
     x = Value(data)
