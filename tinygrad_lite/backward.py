@@ -104,10 +104,11 @@ def _fit(grad, p, ctx, g):
         return grad
     if grad is None:
         raise errors.missing_gradient(ctx, p)
-    data = p._data
-    grad = unbroadcast(np.asarray(grad), np.shape(data), ctx.op)
+    data, grad = p._data, np.asarray(grad)
     if type(data) is float:
-        return float(grad)
+        return float(unbroadcast(grad, (), ctx.op))
+    if grad.shape != data.shape:
+        grad = unbroadcast(grad, data.shape, ctx.op)
     if grad.dtype != data.dtype:
         return grad.astype(data.dtype)
     # ``+`` passes g on unchanged, reshape a view of it, sum a read-only broadcast: copied, so

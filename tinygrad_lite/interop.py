@@ -124,6 +124,9 @@ def storage(data, dtype=None, copy=True):
     Python numbers and integer or bool arrays become float64 unless ``dtype`` says otherwise."""
     if type(data) is float and dtype is None:
         return data
+    if type(data) is np.ndarray and dtype is None and not copy and data.ndim and (
+            data.dtype.kind == "f"):
+        return data  # an op's float array result: kept as it is
     if hasattr(data, "requires_grad"):
         data = data.data
     try:

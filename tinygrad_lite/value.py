@@ -88,11 +88,11 @@ class Value:
 
     @property
     def shape(self) -> tuple:
-        return np.shape(self._data)
+        return () if type(self._data) is float else self._data.shape
 
     @property
     def ndim(self) -> int:
-        return np.ndim(self._data)
+        return 0 if type(self._data) is float else self._data.ndim
 
     @property
     def size(self) -> int:
