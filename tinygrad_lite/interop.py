@@ -141,13 +141,12 @@ def storage(data, dtype=None, copy=True):
     return float(arr) if arr.ndim == 0 and arr.dtype == np.float64 else arr
 
 
-def constant(x, op):
-    """An op's argument that is not a Value (a number or an array), as a constant leaf. A
-    float array is used as it is, not copied, as numpy code would."""
-    from .value import Value  # (value.py imports this module)
-
+def lift(x, op, value_class):
+    """An op's argument that is not a Value (a number or an array), as a constant leaf of
+    ``value_class`` (Value; passed in, since value.py imports this module). A float array is
+    used as it is, not copied, as numpy code would."""
     try:
-        return Value(x, requires_grad=False, copy=False)
+        return value_class(x, requires_grad=False, copy=False)
     except TypeError as e:
         raise TypeError(f"{op.op}: {e}".replace("Value: data", "operand", 1)) from None
 

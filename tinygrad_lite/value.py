@@ -292,7 +292,7 @@ def apply(op, *args, **kwargs):
     Arguments that are not Values (numbers, arrays) become constant leaves.
     """
     ctx = op()
-    ctx.parents = tuple([a if isinstance(a, Value) else interop.constant(a, op) for a in args])
+    ctx.parents = tuple([a if isinstance(a, Value) else interop.lift(a, op, Value) for a in args])
     ctx.kwargs = kwargs
     ctx.needs_input_grad = tuple([p.requires_grad for p in ctx.parents])
     ctx.stamp, ctx.released = versions.clock, False
