@@ -345,8 +345,8 @@ m("val-stamp-zero", VAL, "stale data",
   "ctx.stamp, ctx.released = versions.clock, False", "ctx.stamp, ctx.released = 0, False")
 m("val-constant-requires-grad", INTEROP, "grad mode",
   "a constant argument (a number or an array) is lifted with requires_grad=True",
-  "return Value(x, requires_grad=False, copy=False)",
-  "return Value(x, requires_grad=True, copy=False)")
+  "return value_class(x, requires_grad=False, copy=False)",
+  "return value_class(x, requires_grad=True, copy=False)")
 m("val-constant-scalar-dtype", INTEROP, "dtype drop",
   "a float64 scalar that requires grad beside float32 arrays takes the arrays' dtype",
   "np.array(x, dtype=np.float64 if p.requires_grad else like)", "np.array(x, dtype=like)")
