@@ -22,7 +22,7 @@ def build(ctx: Context, s: Section) -> None:
     import viz
 
     data = ctx.digits()
-    run = train_monitored(make_model(seed=10), data, 0.01, 4 if ctx.quick else 12,
+    run = train_monitored(make_model(seed=10), data, 0.01, 3 if ctx.quick else 12,
                           momentum=0.9, warn=False)
     h = run.history
     medians = run.median_ratios()
