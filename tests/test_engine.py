@@ -430,3 +430,18 @@ def test_out_of_range_labels_are_index_errors_as_in_pytorch():
             loss(scores, np.array([0, 3]))
         with pytest.raises(ValueError, match="out of range for 3 classes"):
             loss(scores, np.array([-1, 0]))
+
+
+def test_a_second_backward_through_a_shared_part_changes_nothing_before_it_raises():
+    """loss2 = c * loss reuses loss's graph, which loss.backward() released: the error comes
+    before any .grad is touched (c's and loss2's included), so nothing is half-added."""
+    x = Value(np.array([1.0, -2.0]))
+    loss = (x * x).sum()
+    loss.backward()
+    c = Value(3.0)
+    loss2 = c * loss
+    before = x.grad.copy()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        loss2.backward()
+    assert c.grad is None and loss2.grad is None
+    np.testing.assert_array_equal(x.grad, before)

@@ -1,8 +1,7 @@
 """The backward pass: the graph's order, and one loop that runs each op's backward.
 
     for each node, outputs first:
-        g = its complete gradient (the pending sum of what its consumers sent)
-        node.grad += g
+        g = its complete gradient (the pending sum of what its consumers sent); node.grad += g
         grads = Op.backward(ctx, g)          one per input
         each input's pending gradient += grads[i], summed back to its shape (unbroadcast)
 
@@ -52,11 +51,12 @@ def backward(root, grad=None, retain_graph=False):
     pending = {root: _seed(root, grad)}  # Value -> the sum of the gradients sent to it so far
     if mode.tape is not None:  # tinygrad_lite.jit is recording this call
         mode.tape.backward(root, grad, retain_graph)
-    for node in reversed(backward_order(root)):  # outputs first
+    order = backward_order(root)
+    if any(n.ctx is not None and n.ctx.released for n in order):  # checked before any change
+        raise errors.released(order)
+    for node in reversed(order):  # outputs first
         g = pending.pop(node)  # complete: every node that consumed this one came before it
         ctx = node.ctx
-        if ctx is not None and ctx.released:
-            raise errors.released(ctx)
         if hooks.registered:
             g = hooks.run(node, g)
         with _grad_lock:

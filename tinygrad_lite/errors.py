@@ -57,7 +57,9 @@ def no_grad_root():
         "constants only, or by detach())")
 
 
-def released(ctx):
+def released(order):
+    """A backward through nodes that a backward without retain_graph already went through."""
+    ctx = next(n.ctx for n in order if n.ctx is not None and n.ctx.released)
     return RuntimeError(
         f"{ctx.op}: backward has already run through this part of the graph, and a second "
         f"pass would add every gradient again. Run the forward pass again (gradients "

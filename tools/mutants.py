@@ -286,7 +286,7 @@ m("bwd-released-always", BWD, "retain_graph",
   "ctx.released = not retain_graph", "ctx.released = True")
 m("bwd-released-unchecked", BWD, "retain_graph",
   "a released context is never checked (a second pass without retain_graph adds again)",
-  "if ctx is not None and ctx.released:", "if False:")
+  "if any(n.ctx is not None and n.ctx.released for n in order):", "if False:")
 m("bwd-version-check-skipped", BWD, "stale data",
   "the data-change check never runs in the loop", "if ctx.stamp < versions.clock:",
   "if ctx.stamp > versions.clock:")
