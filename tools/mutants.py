@@ -245,7 +245,7 @@ m("pool-ties-all", CONV, "ties", "MaxPool2d: every tied maximum takes the full g
 
 # -- backward.py: the order, the loop, _seed, _own, _fit, unbroadcast ----------------------
 m("bwd-order-outputs-last", BWD, "wrong order", "backward runs the nodes inputs first",
-  "for node in reversed(backward_order(root)):", "for node in backward_order(root):")
+  "    for node in reversed(order):  # outputs first", "    for node in order:")
 m("bwd-order-preorder", BWD, "wrong order",
   "backward_order appends a node when first reached (pre-order), not after its inputs",
   "            stack.append((node, True))  # come back to it after its inputs",
