@@ -445,3 +445,15 @@ def test_a_second_backward_through_a_shared_part_changes_nothing_before_it_raise
         loss2.backward()
     assert c.grad is None and loss2.grad is None
     np.testing.assert_array_equal(x.grad, before)
+
+
+@pytest.mark.parametrize("data", [-1.5, np.array([-2.0, 0.5, 3.0]),
+                                  np.array([[-1.0, 2.0]], dtype=np.float32)])
+def test_builtin_abs_is_the_abs_op(data):
+    """abs(v) works (pow's message suggests abs()) and is v.abs(): value, dtype and gradient."""
+    x = Value(data)
+    y = abs(x)
+    assert y.op == "abs" and y.dtype == x.dtype
+    np.testing.assert_array_equal(y.data, np.abs(x.data))
+    y.backward(np.ones(y.shape, y.dtype))
+    np.testing.assert_array_equal(x.grad, np.sign(x.data))
