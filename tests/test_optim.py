@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from tinygrad_lite import Value, optim
+from tinygrad_lite import Value, nn, optim
 
 
 def with_grad(value, grad):
@@ -161,3 +161,10 @@ def test_under_errstate_raise_an_overflowing_step_changes_nothing():
         opt.step()
     np.testing.assert_array_equal(a.data, 1.0)
     np.testing.assert_array_equal(b.data, 1e308)
+
+
+@pytest.mark.parametrize("make", [optim.SGD, optim.Adam])
+def test_an_optimizer_given_the_parameters_method_says_to_call_it(make):
+    model = nn.Linear(2, 3)
+    with pytest.raises(TypeError, match=r"call it: .*model\.parameters\(\)"):
+        make(model.parameters, lr=0.1)

@@ -50,6 +50,11 @@ class Optimizer:
         if isinstance(params, Value):
             raise TypeError(f"{where}: params must be an iterable of Values (such as "
                             f"model.parameters()), got a single Value; wrap it in a list")
+        if callable(params) and not hasattr(params, "__iter__"):
+            name = getattr(params, "__name__", "it")
+            raise TypeError(f"{where}: params must be an iterable of Values, got the "
+                            f"{type(params).__name__} {name} itself; call it: "
+                            f"{where}(model.{name}(), ...)")
         try:
             items = list(params)  # a generator is consumed once, here
         except TypeError:
