@@ -346,6 +346,7 @@ class _Program:
             else:
                 self.segments.append(step)
         self.result = _template(result, slot)
+        self.scalar = _scalar_plan(self.segments)
         self.externals = [(v, type(v._data), np.shape(v._data), v.dtype)
                           for _, how, v in self.fill if how == "value"]
 
@@ -408,6 +409,11 @@ class _Program:
                 data[k] = interop.storage(flat[what], copy=False)
             else:
                 data[k] = what
+        if self.scalar is not None:
+            try:
+                return _build(self.result, _run_scalar(self.scalar, data, flat))
+            except _NotScalar:  # a pole, or a result that is not a Python float: nothing was
+                pass  # written yet, so run the general path from the start
         for segment in self.segments:
             if segment[0] == "ops":
                 _forward(segment[1], data, flat)
@@ -484,6 +490,81 @@ def _backward(step, data, flat):
                       and pg.dtype == like[1]):
                 pg = _fit(pg, p, ctx, g)
             pending[pk] = pg if pending[pk] is None else pending[pk] + pg
+
+
+# -- the scalar path: a record of ops on Python floats (a micrograd-style graph) ---------------
+class _NotScalar(Exception):
+    """The scalar path met something it does not handle; the general path takes over."""
+
+
+def _scalar_plan(segments):
+    """For a record that is ops on Python floats without keyword arguments, then at most one
+    backward() reaching only Python floats: the same ops in lean tuples, and for each input
+    of each node whether its gradient is the first to arrive (eager's pending dict stores the
+    first as it is and adds the later ones, in this same order). None for any other record."""
+    if not segments or segments[0][0] != "ops" or len(segments) > 2 or (
+            len(segments) == 2 and segments[1][0] != "backward"):
+        return None
+    forward = []
+    for ctx, op, ins, out, kwargs_fill, xp, arrays in segments[0][1]:
+        if xp is not floatmath or arrays or kwargs_fill or ctx.kwargs or len(ins) > 2:
+            return None
+        forward.append((op.forward, ctx, ins[0], ins[1] if len(ins) == 2 else None, out))
+    if len(segments) == 1:
+        return forward, None
+    _, root_slot, root, nodes = segments[1]
+    if type(root._data) is not float:
+        return None
+    arrived: set[int] = set()
+    backward, targets = [], []
+    for k, ctx, op, parents, target in nodes:
+        if target is not None:
+            targets.append((k, target))
+        if ctx is None:
+            continue
+        if not all(p_float for _, _, _, p_float, _ in parents):
+            return None
+        sends = tuple((i, pk, pk not in arrived) for i, pk, _, _, _ in parents)
+        arrived.update(pk for _, pk, _ in sends)
+        backward.append((op.backward, ctx, k, sends))
+    return forward, (root_slot, backward, targets)
+
+
+def _run_scalar(plan, data, flat):
+    """The record on Python floats: each op's forward, then its backward, as eager runs them;
+    the parameters' .grad are written only at the end, once every number is known."""
+    forward, back = plan
+    for fwd, ctx, i, j, out in forward:
+        try:
+            r = fwd(ctx, data[i]) if j is None else fwd(ctx, data[i], data[j])
+        except (ArithmeticError, ValueError, TypeError, IndexError):
+            raise _NotScalar from None
+        if r.__class__ is not float:
+            raise _NotScalar
+        data[out] = r
+    if back is None:
+        return data
+    root_slot, backward, targets = back
+    pending: list[Any] = [None] * len(data)
+    pending[root_slot] = 1.0
+    for bwd, ctx, k, sends in backward:
+        try:
+            grads = bwd(ctx, pending[k])
+        except (ArithmeticError, ValueError):
+            raise _NotScalar from None
+        if grads.__class__ is not tuple:
+            grads = (grads,)
+        for i, pk, first in sends:
+            pg = grads[i]
+            if pg.__class__ is not float:
+                raise _NotScalar
+            pending[pk] = pg if first else pending[pk] + pg
+    with _grad_lock:
+        for k, (how, what) in targets:
+            v = what if how == "value" else flat[what]
+            g = pending[k]
+            v._grad = g if v._grad is None else v._grad + g
+    return data
 
 
 # -- arguments and results ---------------------------------------------------------------------
