@@ -274,6 +274,34 @@ def test_scalar_graph_replay_equals_eager_bit_for_bit(spec):
     assert counted.n == 2
 
 
+def test_scalar_replay_with_an_input_used_twice_by_one_op_equals_eager():
+    """x * x and x + x send two gradients to one slot from one node: the replay must add the
+    second to the first, as eager's pending dict does (the scalar path once overwrote it)."""
+    init = [0.7, -1.3, 0.4]
+    pe = [Value(v) for v in init]
+    pj = [Value(v) for v in init]
+
+    def graph(ps, x):
+        a, b, c = ps
+        h = (a * a + b * x).tanh() + (c + c) * a
+        return (h * h + a * b * c).relu() + (b * b) * 0.5
+
+    def fn(x):
+        loss = graph(pj, x)
+        loss.backward()
+        return loss
+
+    step = tgl.jit(fn)
+    for i, xv in enumerate([0.3, -0.8, 1.1, 0.05, -1.7]):
+        for p in pe + pj:
+            p.zero_grad()
+        graph(pe, Value(xv, requires_grad=False)).backward()
+        loss_j = step(Value(xv, requires_grad=False))
+        assert loss_j.item() == graph(pe, Value(xv, requires_grad=False)).item()
+        for k, (a, b) in enumerate(zip(pe, pj, strict=True)):
+            same(a.grad, b.grad, f"call {i}: grad of parameter {k}")
+
+
 # -- 2. other shapes record again --------------------------------------------------------------
 def test_other_batch_size_records_again_and_matches_eager():
     def make():

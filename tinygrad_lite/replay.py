@@ -524,8 +524,10 @@ def _scalar_plan(segments):
             continue
         if not all(p_float for _, _, _, p_float, _ in parents):
             return None
-        sends = tuple((i, pk, pk not in arrived) for i, pk, _, _, _ in parents)
-        arrived.update(pk for _, pk, _ in sends)
+        sends = []
+        for i, pk, _, _, _ in parents:  # one at a time: x * x sends to the same slot twice
+            sends.append((i, pk, pk not in arrived))
+            arrived.add(pk)
         backward.append((op.backward, ctx, k, sends))
     return forward, (root_slot, backward, targets)
 
