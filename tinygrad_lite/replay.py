@@ -347,6 +347,13 @@ class _Program:
                 self.segments.append(step)
         self.result = _template(result, slot)
         self.scalar = _scalar_plan(self.segments)
+        self.constants: list[Any] = [None] * n_slots
+        for k, how, what in self.fill:
+            if how == "constant":
+                self.constants[k] = what
+        self.outside = [(k, what) for k, how, what in self.fill if how == "value"]
+        self.from_args = [(k, how, what) for k, how, what in self.fill
+                          if how not in ("value", "constant")]
         self.externals = [(v, type(v._data), np.shape(v._data), v.dtype)
                           for _, how, v in self.fill if how == "value"]
 
@@ -388,27 +395,27 @@ class _Program:
                                     for x in _flat_args(args, kwargs)):
             return False
         for v, kind, shape, dtype in self.externals:
-            if type(v._data) is not kind or np.shape(v._data) != shape or v.dtype != dtype:
+            d = v._data
+            if type(d) is not kind or (kind is not float and (d.shape != shape
+                                                               or d.dtype != dtype)):
                 return False
-            if hooks.registered and hooks.has_hooks(v):
-                return False
+        if hooks.registered and any(hooks.has_hooks(e[0]) for e in self.externals):
+            return False
         return True
 
     def run(self, args, kwargs):
         """Replay: the recorded ops' forward and backward on the current data."""
         flat = _flat_args(args, kwargs)
-        data: list[Any] = [None] * self.n_slots
-        for k, how, what in self.fill:
-            if how == "value":
-                data[k] = what._data
-            elif how == "arg":
+        data = list(self.constants)  # a slot for every Value; the record's constants filled in
+        for k, v in self.outside:
+            data[k] = v._data
+        for k, how, what in self.from_args:
+            if how == "arg":
                 data[k] = flat[what]._data
             elif how == "arg data":
                 data[k] = flat[what]
-            elif how == "arg converted":
+            else:  # "arg converted"
                 data[k] = interop.storage(flat[what], copy=False)
-            else:
-                data[k] = what
         if self.scalar is not None:
             try:
                 return _build(self.result, _run_scalar(self.scalar, data, flat))
