@@ -165,6 +165,15 @@ class Target:
     jit_gc: float | None = None
 
 
+def check_jit(name, eager, jitted, steps=5):
+    """The jit's losses over ``steps`` steps (two recorded, then replays) equal eager's exactly,
+    from the same weights: a broken replay stops the benchmark instead of looking fast."""
+    want = [eager() for _ in range(steps)]
+    got = [jitted() for _ in range(steps)]
+    if got != want:
+        raise AssertionError(f"{name}: jit losses {got} differ from eager's {want}")
+
+
 def target(workload, text, eager, limit, note="", gc=None, jit=None, jit_limit=None,
            jit_gc=None):
     """A Target judged against its limits (eager, and jit where given)."""

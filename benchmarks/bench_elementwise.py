@@ -23,21 +23,25 @@ SHAPE = (16, 16)
 MUL, ADD = 1.01, 0.01
 
 
+def chain(y):
+    """The N_OPS ops, in turn: * MUL, + ADD, tanh (for a Value or a torch tensor)."""
+    for i in range(N_OPS):
+        k = i % 3
+        if k == 0:
+            y = y * MUL
+        elif k == 1:
+            y = y + ADD
+        else:
+            y = y.tanh()
+    return y
+
+
 def ours_case(x0):
     from tinygrad_lite import Value
 
     def run():
         x = Value(x0)
-        y = x
-        for i in range(N_OPS):
-            k = i % 3
-            if k == 0:
-                y = y * MUL
-            elif k == 1:
-                y = y + ADD
-            else:
-                y = y.tanh()
-        y.sum().backward()
+        chain(x).sum().backward()
         return x.grad
 
     return run
@@ -50,16 +54,7 @@ def ours_jit_case(x0):
 
     @jit
     def chain_backward():
-        y = x
-        for i in range(N_OPS):
-            k = i % 3
-            if k == 0:
-                y = y * MUL
-            elif k == 1:
-                y = y + ADD
-            else:
-                y = y.tanh()
-        y.sum().backward()
+        chain(x).sum().backward()
 
     def run():
         x.zero_grad()
@@ -72,16 +67,7 @@ def ours_jit_case(x0):
 def torch_case(torch, x0):
     def run():
         x = torch.tensor(x0, requires_grad=True)
-        y = x
-        for i in range(N_OPS):
-            k = i % 3
-            if k == 0:
-                y = y * MUL
-            elif k == 1:
-                y = y + ADD
-            else:
-                y = y.tanh()
-        y.sum().backward()
+        chain(x).sum().backward()
         return x.grad.numpy()
 
     return run

@@ -196,15 +196,6 @@ def ours_case(X, y, weights, batchnorm=False, use_jit=False):
     return step
 
 
-def check_jit(name, eager, jitted, steps=4):
-    """The jit's losses over ``steps`` steps (two recorded, then replays) equal eager's exactly,
-    from the same weights: a broken replay stops the benchmark instead of looking fast."""
-    want = [eager() for _ in range(steps)]
-    got = [jitted() for _ in range(steps)]
-    if got != want:
-        raise AssertionError(f"{name}: jit losses {got} differ from eager's {want}")
-
-
 def ours_anomaly_case(X, y, weights):
     """tinygrad_lite's step inside detect_anomaly(): every saved array copied at forward and
     compared at backward, every gradient checked for NaN and inf."""
@@ -258,7 +249,8 @@ def main(argv=None):
         makers = {"numpy by hand": partial(numpy_case, X, y, weights),
                   "tinygrad_lite": partial(ours_case, X, y, weights),
                   "tinygrad_lite jit": partial(ours_case, X, y, weights, use_jit=True)}
-        check_jit(f"mlp {name}", makers["tinygrad_lite"](), makers["tinygrad_lite jit"]())
+        H.check_jit(f"mlp {name}", makers["tinygrad_lite"](), makers["tinygrad_lite jit"](),
+                    steps=4)
         if dtype == np.float32:  # what anomaly mode costs (stated, no target)
             makers["tinygrad_lite, detect_anomaly"] = partial(ours_anomaly_case, X, y, weights)
         if torch:

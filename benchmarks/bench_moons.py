@@ -155,15 +155,6 @@ def ours_scalar_jit_case(layers, X, y):
     return step
 
 
-def check_jit(name, eager, jitted, steps=5):
-    """The jit's losses over ``steps`` steps (two recorded, then replays) equal eager's exactly,
-    from the same weights: a broken replay stops the benchmark instead of looking fast."""
-    want = [eager() for _ in range(steps)]
-    got = [jitted() for _ in range(steps)]
-    if got != want:
-        raise AssertionError(f"{name}: jit losses {got} differ from eager's {want}")
-
-
 # -- tensor mode --------------------------------------------------------------------------
 def ours_tensor_case(mats, X, y, use_jit=False):
     import tinygrad_lite.functional as F
@@ -285,8 +276,8 @@ def main(argv=None):
         if not np.isclose(loss, ref, rtol=1e-9, atol=1e-12):
             raise AssertionError(f"moons: {name} computes loss {loss!r}, numpy by hand {ref!r}")
 
-    check_jit("moons scalar", ours_scalar_case(layers, X, y), ours_scalar_jit_case(layers, X, y))
-    check_jit("moons tensor", ours_tensor_case(mats, X, y), ours_tensor_case(mats, X, y, True))
+    H.check_jit("moons scalar", ours_scalar_case(layers, X, y), ours_scalar_jit_case(layers, X, y))
+    H.check_jit("moons tensor", ours_tensor_case(mats, X, y), ours_tensor_case(mats, X, y, True))
 
     rows = []
     scalar = {"tinygrad_lite scalar": ours_scalar_case(layers, X, y),

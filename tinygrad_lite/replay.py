@@ -302,13 +302,14 @@ class _Program:
         self.signature = second.signature
         outside, converted = _compare(first.signature, second.signature, "the second call")
         self.fill: list[tuple] = []  # (slot, how, what) for the slots read before the ops
-        self.steps: list[tuple] = []  # ("op", ...) and ("backward", ...), in order
+        # in order: ("ops", [op, ...]) for a run of consecutive ops, ("backward", ...)
+        self.segments: list[tuple] = []
         slot: dict[int, int] = {}  # id(Value of the second call) -> slot number
         made: dict[int, tuple] = {}  # slot -> (ctx copy, op) of the op that fills it
         n_slots = 0
         for event, sig in zip(second.events, second.signature, strict=True):
             if event[0] == "backward":
-                self.steps.append(("backward",) + self._plan(event[1], slot, made))
+                self.segments.append(("backward",) + self._plan(event[1], slot, made))
                 continue
             _, ctx, out = event
             ins = []
@@ -333,18 +334,10 @@ class _Program:
             made[slot[id(out)]] = (record, type(ctx))
             op = type(ctx)
             on_floats = op.elementwise and all(type(p._data) is float for p in ctx.parents)
-            self.steps.append(("op", record, op, tuple(ins), slot[id(out)], kwargs_fill,
-                               floatmath if on_floats else np, not op.elementwise))
-        self.n_slots = n_slots
-        # consecutive ops run as one batch: ("ops", [op step, ...]) or ("backward", ...)
-        self.segments: list[tuple] = []
-        for step in self.steps:
-            if step[0] == "op" and self.segments and self.segments[-1][0] == "ops":
-                self.segments[-1][1].append(step[1:])
-            elif step[0] == "op":
-                self.segments.append(("ops", [step[1:]]))
-            else:
-                self.segments.append(step)
+            if not self.segments or self.segments[-1][0] != "ops":
+                self.segments.append(("ops", []))
+            self.segments[-1][1].append((record, op, tuple(ins), slot[id(out)], kwargs_fill,
+                                         floatmath if on_floats else np, not op.elementwise))
         self.result = _template(result, slot)
         self.scalar = _scalar_plan(self.segments)
         self.constants: list[Any] = [None] * n_slots
@@ -355,7 +348,7 @@ class _Program:
         self.from_args = [(k, how, what) for k, how, what in self.fill
                           if how not in ("value", "constant")]
         self.externals = [(v, type(v._data), np.shape(v._data), v.dtype)
-                          for _, how, v in self.fill if how == "value"]
+                          for _, v in self.outside]
 
     def _plan(self, root, slot, made) -> tuple:
         """One backward() as slots: (root slot, root stand-in, [node, ...]) where a node is
@@ -461,11 +454,7 @@ def _forward(steps, data, flat):
             if arrays:
                 inputs = interop.as_arrays(inputs, ctx.parents)
             result = errors.forward_failed(op, ctx, inputs, kwargs, e)
-        if type(result) is float or (type(result) is np.ndarray and result.ndim
-                                     and result.dtype.kind == "f"):
-            data[out] = result  # what interop.storage returns for these, unchanged
-        else:
-            data[out] = interop.storage(result, copy=False)
+        data[out] = interop.storage(result, copy=False)  # as the Value apply makes keeps it
 
 
 def _backward(step, data, flat):

@@ -82,9 +82,7 @@ class Value:
 
     def zero_grad(self, set_to_none=True):
         """Forget the gradient: None (PyTorch's default), or zeros with set_to_none=False."""
-        self._grad = None if set_to_none else np.zeros(self.shape, self.dtype)
-        if mode.tape is not None:
-            mode.tape.grad_reset(self)
+        self.grad = None if set_to_none else np.zeros(self.shape, self.dtype)
 
     @property
     def shape(self) -> tuple:
